@@ -1,0 +1,334 @@
+// Benchmark entry point.
+//
+//   npm run build && npx tsc -p bench/tsconfig.json && node build/bench/run.js \
+//       [--shapes a,b] [--threads 1,2] [--quick] [--variant simd128|relaxed-simd] [--write|--no-write]
+//
+// --shapes   names (or the part before the first space, e.g. dcgan-2) or 0-based indices
+// --threads  onnxruntime-web numThreads values; the first runs in this process next to ours, each
+//            other one in a child process (ORT fixes its thread pool at first use). A value > 1
+//            also starts our workers with init({ threads }) and times convTranspose2dAsync.
+// --quick    short time budgets (rough figures)
+// --variant  forces init({ variant }) instead of the best build the runtime supports
+// BENCHMARKS.md and bench/chart.svg are written on a full (all shapes, not --quick) run, or with
+// --write; --no-write never writes.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+import { compare, describe, flops, loadShapes, makeData, repoRoot, type BenchShape } from './shapes.js';
+import { makeOrtRunner, type OrtRunner } from './peers/ort.js';
+import { loadTf, makeTfRunner, tfInfo, tfUnsupported } from './peers/tfjs.js';
+import { consoleTable, writeReport, type Cell, type Engine, type ShapeResult } from './report.js';
+
+interface Args {
+  shapes: string[] | null;
+  threads: number[];
+  quick: boolean;
+  variant: string | undefined;
+  write: boolean | undefined;
+  ortChild: number | undefined;
+  peersOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { shapes: null, threads: [1], quick: false, variant: undefined, write: undefined, ortChild: undefined, peersOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const val = () => inline ?? next();
+    switch (key) {
+      case '--shapes': a.shapes = val().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--threads':
+        a.threads = val().split(',').map((t) => Number(t));
+        if (!a.threads.length || a.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error('--threads takes positive integers, e.g. 1,2');
+        break;
+      case '--quick': a.quick = true; break;
+      case '--variant': a.variant = val(); break;
+      case '--write': a.write = true; break;
+      case '--no-write': a.write = false; break;
+      case '--ort-child': a.ortChild = Number(val()); break;
+      case '--peers-only': a.peersOnly = true; break;
+      case '--help': case '-h':
+        console.log('node build/bench/run.js [--shapes a,b] [--threads 1,2] [--quick] [--variant simd128|relaxed-simd] [--write|--no-write] [--peers-only]');
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown argument ${arg}`);
+    }
+  }
+  return a;
+}
+
+function selectShapes(all: BenchShape[], wanted: string[] | null): BenchShape[] {
+  if (!wanted) return all;
+  const picked = wanted.map((w) => {
+    if (/^\d+$/.test(w) && Number(w) < all.length) return all[Number(w)];
+    const hit = all.find((s) => s.name === w) ?? all.find((s) => s.name.split(' ')[0] === w)
+      ?? all.find((s) => s.name.includes(w));
+    if (!hit) throw new Error(`no shape matches "${w}"; names: ${all.map((s) => s.name.split(' ')[0]).join(', ')}`);
+    return hit;
+  });
+  return all.filter((s) => picked.includes(s)); // file order, no duplicates
+}
+
+/** Times fn with tinybench; the statistic reported is the median latency. */
+async function measure(fn: () => unknown, quick: boolean): Promise<Cell> {
+  try {
+    const t0 = performance.now();
+    await fn();
+    const est = Math.max(performance.now() - t0, 1e-3);
+    const budget = quick ? 150 : 1000;
+    const iterations = Math.max(quick ? 3 : 5, Math.min(quick ? 16 : 64, Math.floor(budget / est)));
+    const bench = new Bench({
+      time: budget,
+      iterations,
+      warmupTime: quick ? 30 : 200,
+      warmupIterations: Math.max(quick ? 1 : 2, Math.min(16, Math.floor((quick ? 30 : 200) / est))),
+      throws: true,
+    });
+    bench.add('task', fn);
+    await bench.run();
+    const r = bench.tasks[0].result;
+    if (r.state !== 'completed') throw new Error(`tinybench state ${r.state}`);
+    return { kind: 'time', ms: r.latency.p50, mean: r.latency.mean, rme: r.latency.rme, samples: r.latency.samplesCount };
+  } catch (e) {
+    return { kind: 'error', why: (e as Error).message };
+  }
+}
+
+function pkgVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(resolve(repoRoot(), 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch { return '?'; }
+}
+
+function fmtCell(c: Cell, s: BenchShape): string {
+  if (c.kind === 'time') return `${c.ms.toFixed(3)} ms median (mean ${c.mean.toFixed(3)}, ±${c.rme.toFixed(1)}%, n=${c.samples}), ${(flops(s) / c.ms / 1e6).toFixed(2)} GFLOP/s`;
+  return c.kind === 'na' ? `n/a (${c.why})` : `ERROR ${c.why}`;
+}
+
+const MARK = '@@ORT-CHILD@@';
+
+/** Child mode: time onnxruntime-web alone with numThreads = n and print the cells as JSON. */
+async function ortChild(shapes: BenchShape[], n: number, quick: boolean): Promise<void> {
+  const cells: Record<string, Cell> = {};
+  for (const s of shapes) {
+    const runner = await makeOrtRunner(s, makeData(s), n);
+    await runner.run();
+    cells[s.name] = await measure(() => runner.run(), quick);
+    await runner.release();
+  }
+  process.stdout.write(`${MARK}${JSON.stringify(cells)}\n`);
+}
+
+function spawnOrtChild(shapes: BenchShape[], all: BenchShape[], n: number, quick: boolean): Record<string, Cell> | string {
+  const script = fileURLToPath(import.meta.url);
+  const idx = shapes.map((s) => String(all.indexOf(s))).join(',');
+  const args = [...process.execArgv, script, '--ort-child', String(n), '--shapes', idx, ...(quick ? ['--quick'] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 30 * 60_000 });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(MARK));
+  if (!line) return `child exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`;
+  return JSON.parse(line.slice(MARK.length)) as Record<string, Cell>;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const all = loadShapes();
+  const shapes = selectShapes(all, args.shapes);
+
+  if (args.ortChild !== undefined) {
+    await ortChild(shapes, args.ortChild, args.quick);
+    return 0;
+  }
+
+  const oursThreads = Math.max(...args.threads);
+  // ours.js (and with it ../src/index.js) is loaded only when ours is measured
+  const ours = args.peersOnly ? null : await import('./ours.js');
+  let initResult = { variant: 'none', threads: 0 };
+  if (ours) {
+    const tInit = performance.now();
+    initResult = await ours.initOurs({ threads: oursThreads, variant: args.variant });
+    const initMs = performance.now() - tInit;
+    console.log(`ours: variant=${initResult.variant} threads=${initResult.threads} (init ${initMs.toFixed(1)} ms)` +
+      (args.variant ? ` [requested variant ${args.variant}]` : ''));
+    if (args.variant && initResult.variant !== args.variant) {
+      console.log(`WARNING: requested variant ${args.variant} but init() reports ${initResult.variant}`);
+    }
+  } else {
+    console.log('peers only: the library is not loaded');
+  }
+
+  const tf = await loadTf();
+  console.log(`tfjs: ${tfInfo(tf)}`);
+  const ortThreads = args.threads[0];
+  console.log(`onnxruntime-web: wasm backend, numThreads=${ortThreads} in this process` +
+    (args.threads.length > 1 ? `; numThreads=${args.threads.slice(1).join(',')} in child processes` : ''));
+  console.log(`statistic: median latency (tinybench)${args.quick ? ', quick mode' : ''}\n`);
+
+  const asyncThreads = ours && ours.hasAsync() && initResult.threads > 1 ? initResult.threads : 0;
+  if (ours && oursThreads > 1 && !asyncThreads) {
+    console.log(`ours: init({ threads: ${oursThreads} }) gave threads=${initResult.threads}` +
+      `${ours.hasAsync() ? '' : ', no convTranspose2dAsync export'}: not timing ours async`);
+  }
+  const engines: Engine[] = [
+    ...(ours ? [
+      { id: 'ours', label: 'ours', ours: true, color: '#1f77b4' },
+      { id: 'oursModule', label: 'ours module', ours: true, color: '#6baed6' },
+      ...(asyncThreads ? [{ id: 'oursAsync', label: `ours async ${asyncThreads}t`, ours: true, color: '#08306b' }] : []),
+      { id: 'reference', label: 'JS reference', ours: true, color: '#b0b0b0' },
+    ] : []),
+    ...args.threads.map((t, i) => ({ id: `ort${t}`, label: `ORT wasm ${t}t`, ours: false, color: ['#d62728', '#ff9896', '#8c564b', '#e377c2'][i % 4] })),
+    { id: 'tfjs', label: 'tfjs wasm', ours: false, color: '#2ca02c' },
+  ];
+
+  const results: ShapeResult[] = [];
+  let failed = 0;
+  for (const s of shapes) {
+    console.log(`== ${s.name}: ${describe(s)}, ${(flops(s) / 1e9).toFixed(4)} GFLOP`);
+    const data = makeData(s);
+    const cells: Record<string, Cell> = {};
+    const res: ShapeResult = { shape: s, cells, check: null };
+    results.push(res);
+
+    let ort: OrtRunner | null = null;
+    let ortOut: Float32Array | null = null;
+    try {
+      ort = await makeOrtRunner(s, data, ortThreads);
+      ortOut = await ort.run();
+    } catch (e) {
+      console.log(`  ORT could not run this shape: ${(e as Error).message}`);
+      cells[`ort${ortThreads}`] = { kind: 'error', why: (e as Error).message };
+    }
+
+    let r: import('./ours.js').OursRunners | null = null;
+    if (ours) {
+      try {
+        r = ours.makeOursRunners(s, data);
+      } catch (e) {
+        console.log(`  FAIL: ours could not set up this shape: ${(e as Error).message}`);
+        res.check = { ok: false, text: 'FAIL (setup threw)' };
+        failed++;
+      }
+    }
+
+    // correctness first, against onnxruntime-web on the same data
+    if (r && ortOut) {
+      const checks: [string, () => Float32Array | Promise<Float32Array>][] = [
+        ['functional', r.functional], ['module', r.module], ...(asyncThreads && r.async ? [['async', r.async] as [string, () => Promise<Float32Array>]] : []),
+      ];
+      const texts: string[] = [];
+      let ok = true; let worst = 0;
+      for (const [name, fn] of checks) {
+        try {
+          const c = compare(await fn(), ortOut);
+          worst = Math.max(worst, c.maxDiff);
+          if (!c.ok) { ok = false; texts.push(`${name}: max|diff| ${c.maxDiff.toExponential(2)} at [${c.worst}]`); }
+        } catch (e) {
+          ok = false; texts.push(`${name} threw ${(e as Error).message}`);
+        }
+      }
+      res.check = ok ? { ok, text: `ok (${worst.toExponential(1)})` } : { ok, text: 'FAIL' };
+      if (ok) console.log(`  check vs ORT: ok, max |diff| ${worst.toExponential(2)}`);
+      else { failed++; console.log(`  FAIL: ours differs from onnxruntime-web: ${texts.join('; ')}`); }
+    }
+
+    if (r) {
+      cells.ours = await measure(r.functional, args.quick);
+      console.log(`  ours              ${fmtCell(cells.ours, s)}`);
+      cells.oursModule = await measure(r.module, args.quick);
+      console.log(`  ours module       ${fmtCell(cells.oursModule, s)}`);
+      if (asyncThreads && r.async) {
+        cells.oursAsync = await measure(r.async, args.quick);
+        console.log(`  ours async ${asyncThreads}t     ${fmtCell(cells.oursAsync, s)}`);
+      }
+
+      // the plain-JS reference only where one call is cheap enough
+      const t0 = performance.now();
+      try {
+        r.reference();
+        const once = performance.now() - t0;
+        cells.reference = once < 200 ? await measure(r.reference, args.quick) : { kind: 'na', why: `one call took ${once.toFixed(0)} ms` };
+      } catch (e) {
+        cells.reference = { kind: 'error', why: (e as Error).message };
+      }
+      console.log(`  JS reference      ${fmtCell(cells.reference, s)}`);
+    }
+
+    if (ort) {
+      const o = ort;
+      cells[`ort${ortThreads}`] = await measure(() => o.run(), args.quick);
+      console.log(`  ORT wasm ${ortThreads}t       ${fmtCell(cells[`ort${ortThreads}`], s)}`);
+      await ort.release();
+    }
+
+    const why = tfUnsupported(s);
+    if (why) {
+      cells.tfjs = { kind: 'na', why };
+    } else {
+      const t = await makeTfRunner(s, data);
+      if (ortOut) {
+        const c = compare(t.toNCHW(t.run()), ortOut);
+        console.log(`  tfjs vs ORT: ${c.ok ? 'ok' : 'DIFFERS'}, max |diff| ${c.maxDiff.toExponential(2)}`);
+      }
+      cells.tfjs = await measure(() => t.run(), args.quick);
+      t.release();
+    }
+    console.log(`  tfjs wasm         ${fmtCell(cells.tfjs, s)}`);
+  }
+
+  const notes: string[] = [];
+  for (const n of args.threads.slice(1)) {
+    console.log(`\nonnxruntime-web numThreads=${n} (child process)...`);
+    const child = spawnOrtChild(shapes, all, n, args.quick);
+    if (typeof child === 'string') {
+      console.log(`  failed: ${child}`);
+      notes.push(`onnxruntime-web with numThreads=${n} failed: ${child}`);
+      for (const r of results) r.cells[`ort${n}`] = { kind: 'error', why: child };
+    } else {
+      for (const r of results) {
+        r.cells[`ort${n}`] = child[r.shape.name] ?? { kind: 'error', why: 'missing' };
+        console.log(`  ${r.shape.name.padEnd(34)} ${fmtCell(r.cells[`ort${n}`], r.shape)}`);
+      }
+    }
+  }
+  if (args.threads.length > 1) {
+    notes.push(`ORT wasm ${args.threads[0]}t ran in the same process as ours; ${args.threads.slice(1).map((t) => `${t}t`).join(', ')} ran in a child process afterwards (ORT fixes numThreads at its first session).`);
+  }
+  if (asyncThreads) notes.push(`"ours async ${asyncThreads}t" is convTranspose2dAsync over the workers of init({ threads: ${asyncThreads} }).`);
+  for (const r of results) for (const [id, c] of Object.entries(r.cells)) {
+    if (c.kind === 'error') notes.push(`${r.shape.name}, ${id}: error: ${c.why}`);
+  }
+
+  console.log(`\nmedian ms (GFLOP/s); ours / X = X's time ÷ our time (> 1x: ours faster)\n`);
+  console.log(consoleTable(engines, results));
+
+  const full = !args.shapes && !args.quick;
+  const write = !args.peersOnly && (args.write ?? full);
+  if (write) {
+    const cmd = ['node build/bench/run.js', ...process.argv.slice(2)].join(' ');
+    const paths = writeReport(repoRoot(), engines, results, {
+      variant: initResult.variant, oursThreads: initResult.threads, stat: 'median', quick: args.quick,
+      versions: {
+        'onnxruntime-web': pkgVersion('onnxruntime-web'),
+        '@tensorflow/tfjs-backend-wasm': pkgVersion('@tensorflow/tfjs-backend-wasm'),
+        tinybench: pkgVersion('tinybench'),
+      },
+      notes,
+    }, cmd);
+    console.log(`\nwrote ${paths.md} and ${paths.svg}`);
+  } else {
+    console.log(`\n(not writing BENCHMARKS.md: ${args.peersOnly ? '--peers-only' : args.write === false ? '--no-write' : 'subset or --quick run; pass --write to force'})`);
+  }
+  if (failed) console.log(`\nFAIL: ${failed} shape(s) where ours does not match onnxruntime-web`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => { console.error(e); process.exit(2); },
+);

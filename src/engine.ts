@@ -1,0 +1,158 @@
+// One instantiated kernel build over its own linear memory: lays out the buffers of a call,
+// copies tensors in and the result out, and chooses which kernel path runs (all policy lives
+// here, the WebAssembly only computes on the pointers and sizes it is given).
+import { P_SLOTS, Pointers, writeParams } from './abi.js';
+import { Arena, MAX_BYTES, PAGE, alignUp } from './memory.js';
+import { ConvInfo } from './shape.js';
+
+export type Variant = 'relaxed-simd' | 'simd128';
+
+/** What every kernel build exports (assembly/index.ts). */
+interface KernelExports {
+  paramSlots(): number;
+  heapBase(): number;
+  packedBytes(p: number): number;
+  pack(p: number): void;
+  scratchBytes(p: number): number;
+  workItems(p: number): number;
+  run(p: number, begin: number, end: number): void;
+}
+
+/** Weights packed in an engine's memory; valid until released. */
+export interface PackedWeights {
+  readonly engine: Engine;
+  readonly at: number;
+  readonly bytes: number;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+export class Engine {
+  readonly variant: Variant;
+  readonly memory: WebAssembly.Memory;
+  private readonly k: KernelExports;
+  private readonly arena: Arena;
+  private readonly params: number;
+
+  private constructor(variant: Variant, memory: WebAssembly.Memory, exports: KernelExports) {
+    this.variant = variant;
+    this.memory = memory;
+    this.k = exports;
+    if (exports.paramSlots() !== P_SLOTS) {
+      throw new Error(`kernel build ${variant} has a parameter block of ${exports.paramSlots()} slots, src/abi.ts expects ${P_SLOTS}`);
+    }
+    this.arena = new Arena(memory, exports.heapBase() >>> 0);
+    this.params = this.arena.alloc(P_SLOTS * 4);
+  }
+
+  static async create(variant: Variant, module: WebAssembly.Module): Promise<Engine> {
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    return new Engine(variant, memory, instance.exports as unknown as KernelExports);
+  }
+
+  /** Bytes of linear memory, for tests and diagnostics. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Packed-weight bytes for a layer: bias rounded to 4, then 4-channel blocks of every tap. */
+  private packedBytesFor(info: ConvInfo): number {
+    const coutg = info.cout / info.groups;
+    const floats = Math.ceil(info.cout / 4) * 4 +
+      info.groups * Math.ceil(coutg / 4) * 4 * (info.cin / info.groups) * info.kh * info.kw;
+    return floats * 4;
+  }
+
+  /** Throws a RangeError naming the sizes when the buffers cannot fit in 32-bit memory. */
+  private checkFits(what: Record<string, number>): void {
+    const total = Object.values(what).reduce((a, b) => a + alignUp(b), 0);
+    if (total > this.arena.available()) {
+      const parts = Object.entries(what).map(([k, v]) => `${k} ${mib(v)}`).join(', ');
+      throw new RangeError(`this call needs ${mib(total)} of WebAssembly memory (${parts}), more than the ${mib(this.arena.available())} a 32-bit module can still address (4 GiB limit)`);
+    }
+  }
+
+  private block(info: ConvInfo, ptrs: Pointers): void {
+    const view = new Int32Array(this.memory.buffer, this.params, P_SLOTS);
+    writeParams(view, info, ptrs, Math.ceil(info.oh / info.sh));
+  }
+
+  private copyIn(data: Float32Array): number {
+    const at = this.arena.alloc(data.byteLength);
+    new Float32Array(this.memory.buffer, at, data.length).set(data);
+    return at;
+  }
+
+  /** Packs weight (and bias) once into this engine's memory. */
+  pack(info: ConvInfo, weight: Float32Array, bias: Float32Array | null): PackedWeights {
+    const bytes = this.packedBytesFor(info);
+    this.checkFits({ 'packed weights': bytes, weight: weight.byteLength, bias: bias?.byteLength ?? 0 });
+    const temps: number[] = [];
+    let at = 0;
+    try {
+      at = this.arena.alloc(bytes);
+      const w = this.copyIn(weight);
+      temps.push(w);
+      const b = bias ? this.copyIn(bias) : 0;
+      if (b) temps.push(b);
+      this.block(info, { weight: w, bias: b, packed: at });
+      const expected = this.k.packedBytes(this.params) >>> 0;
+      if (expected !== bytes) throw new Error(`packed size mismatch: kernel says ${expected}, engine computed ${bytes}`);
+      this.k.pack(this.params);
+    } catch (e) {
+      if (at) this.arena.release(at);
+      throw e;
+    } finally {
+      temps.forEach((t) => this.arena.release(t));
+    }
+    return { engine: this, at, bytes };
+  }
+
+  release(packed: PackedWeights): void {
+    if (packed.engine === this) this.arena.release(packed.at);
+  }
+
+  /** Runs the layer on `input` with weights packed by pack(); returns a fresh output array. */
+  forward(info: ConvInfo, input: Float32Array, packed: PackedWeights): Float32Array {
+    const outLen = info.n * info.cout * info.oh * info.ow;
+    const outBytes = outLen * 4;
+    if (outLen === 0) return new Float32Array(0);
+    this.block(info, {});
+    const scratch = this.k.scratchBytes(this.params) >>> 0;
+    this.checkFits({ input: input.byteLength, output: outBytes, scratch });
+    const temps: number[] = [];
+    try {
+      const x = this.copyIn(input);
+      temps.push(x);
+      const y = this.arena.alloc(outBytes);
+      temps.push(y);
+      const s = this.arena.alloc(scratch);
+      temps.push(s);
+      this.block(info, { x, y, packed: packed.at, scratch: s });
+      this.k.run(this.params, 0, this.k.workItems(this.params));
+      return new Float32Array(this.memory.buffer, y, outLen).slice();
+    } finally {
+      temps.forEach((t) => this.arena.release(t));
+    }
+  }
+
+  /** The functional call: pack, run, release. */
+  call(info: ConvInfo, input: Float32Array, weight: Float32Array, bias: Float32Array | null): Float32Array {
+    const outBytes = info.n * info.cout * info.oh * info.ow * 4;
+    this.checkFits({
+      input: input.byteLength, weight: weight.byteLength, 'packed weights': this.packedBytesFor(info),
+      output: outBytes,
+    });
+    const packed = this.pack(info, weight, bias);
+    try {
+      return this.forward(info, input, packed);
+    } finally {
+      this.release(packed);
+    }
+  }
+}
+
+export { MAX_BYTES, PAGE };

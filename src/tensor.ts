@@ -1,0 +1,65 @@
+// Row-major float32 tensors and the checks every entry point runs on them.
+import { formatTensor } from './format.js';
+
+export interface TensorLike {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+}
+
+export class Tensor implements TensorLike {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+
+  constructor(data: Float32Array, shape: readonly number[]) {
+    checkTensor('tensor', { data, shape });
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** The tensor printed the way PyTorch prints it. */
+  toString(): string {
+    return formatTensor(this.data, this.shape);
+  }
+}
+
+export function shapeString(shape: readonly unknown[]): string {
+  return `[${shape.map((d) => String(d)).join(', ')}]`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an Array';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
+}
+
+/** Throws a TypeError unless `t` is a well-formed float32 tensor; returns its shape as numbers. */
+export function checkTensor(name: string, t: unknown): number[] {
+  if (t === null || typeof t !== 'object') {
+    throw new TypeError(`${name} must be a Tensor or { data: Float32Array, shape: number[] }, got ${describe(t)}`);
+  }
+  const { data, shape } = t as { data?: unknown; shape?: unknown };
+  if (!(data instanceof Float32Array)) {
+    throw new TypeError(`${name}.data must be a Float32Array, got ${describe(data)}`);
+  }
+  if (!Array.isArray(shape)) {
+    throw new TypeError(`${name}.shape must be an array of dimensions, got ${describe(shape)}`);
+  }
+  let numel = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new TypeError(`${name}.shape ${shapeString(shape)} must hold non-negative integers (dimension ${i} is ${String(d)})`);
+    }
+    numel *= d;
+  }
+  if (numel !== data.length) {
+    throw new TypeError(`${name}.data has ${data.length} elements but ${name}.shape ${shapeString(shape)} needs ${numel}`);
+  }
+  return shape.slice() as number[];
+}
