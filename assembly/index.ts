@@ -2,7 +2,7 @@
 // the TypeScript layer chooses the path, lays out memory and splits the work.
 import { P_SLOTS } from "./params";
 export { packedBytes, pack } from "./pack";
-export { scratchBytes, workItems, run } from "./convt2d/subconv";
+export { subconvScratchBytes, subconvItems, subconvRun } from "./convt2d/subconv";
 
 // Size of the parameter block, so the loader can check it agrees with src/abi.ts.
 export function paramSlots(): i32 {

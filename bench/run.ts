@@ -310,7 +310,8 @@ async function main(): Promise<number> {
   const full = !args.shapes && !args.quick;
   const write = !args.peersOnly && (args.write ?? full);
   if (write) {
-    const cmd = ['node build/bench/run.js', ...process.argv.slice(2)].join(' ');
+    const cmd = ['node', ...process.execArgv, 'build/bench/run.js', ...process.argv.slice(2)]
+      .map((t) => (/[\s>|]/.test(t) ? JSON.stringify(t) : t)).join(' ');
     const paths = writeReport(repoRoot(), engines, results, {
       variant: initResult.variant, oursThreads: initResult.threads, stat: 'median', quick: args.quick,
       versions: {

@@ -3,6 +3,7 @@
 // here, the WebAssembly only computes on the pointers and sizes it is given).
 import { P_SLOTS, Pointers, writeParams } from './abi.js';
 import { Arena, MAX_BYTES, PAGE, alignUp } from './memory.js';
+import { Layout, Path, choosePath, layoutOf } from './plan.js';
 import { ConvInfo } from './shape.js';
 
 export type Variant = 'relaxed-simd' | 'simd128';
@@ -11,19 +12,28 @@ export type Variant = 'relaxed-simd' | 'simd128';
 interface KernelExports {
   paramSlots(): number;
   heapBase(): number;
-  packedBytes(p: number): number;
-  pack(p: number): void;
-  scratchBytes(p: number): number;
-  workItems(p: number): number;
-  run(p: number, begin: number, end: number): void;
+  packedBytes(p: number, layout: Layout): number;
+  pack(p: number, layout: Layout): void;
+  [path: string]: unknown;
 }
 
 /** Weights packed in an engine's memory; valid until released. */
 export interface PackedWeights {
   readonly engine: Engine;
+  readonly layout: Layout;
   readonly at: number;
   readonly bytes: number;
 }
+
+/** A kernel path's three exports: scratch size, work-item count, run over an item range. */
+interface PathExports {
+  scratch(p: number): number;
+  items(p: number): number;
+  run(p: number, begin: number, end: number): void;
+}
+
+// The input buffer gets this much slack: tiles read a full 8-float row past the last pixel they use.
+const INPUT_SLACK = 32;
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -47,6 +57,15 @@ export class Engine {
     this.params = this.arena.alloc(P_SLOTS * 4);
   }
 
+  private path(name: Path): PathExports {
+    const k = this.k as unknown as Record<string, (...a: number[]) => number>;
+    return {
+      scratch: (p) => k[`${name}ScratchBytes`](p) >>> 0,
+      items: (p) => k[`${name}Items`](p),
+      run: (p, b, e) => { k[`${name}Run`](p, b, e); },
+    };
+  }
+
   static async create(variant: Variant, module: WebAssembly.Module): Promise<Engine> {
     const memory = new WebAssembly.Memory({ initial: 2 });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
@@ -58,12 +77,13 @@ export class Engine {
     return this.memory.buffer.byteLength;
   }
 
-  /** Packed-weight bytes for a layer: bias rounded to 4, then 4-channel blocks of every tap. */
-  private packedBytesFor(info: ConvInfo): number {
+  /**
+   * An upper bound of the packed-weight bytes (bias padded, channel blocks padded by at most 7),
+   * checked before asking the kernel, whose 32-bit size arithmetic must not overflow.
+   */
+  private packedBound(info: ConvInfo): number {
     const coutg = info.cout / info.groups;
-    const floats = Math.ceil(info.cout / 4) * 4 +
-      info.groups * Math.ceil(coutg / 4) * 4 * (info.cin / info.groups) * info.kh * info.kw;
-    return floats * 4;
+    return 4 * (info.cout + 4 + info.groups * (coutg + 7) * (info.cin / info.groups) * info.kh * info.kw);
   }
 
   /** Throws a RangeError naming the sizes when the buffers cannot fit in 32-bit memory. */
@@ -86,10 +106,11 @@ export class Engine {
     return at;
   }
 
-  /** Packs weight (and bias) once into this engine's memory. */
-  pack(info: ConvInfo, weight: Float32Array, bias: Float32Array | null): PackedWeights {
-    const bytes = this.packedBytesFor(info);
-    this.checkFits({ 'packed weights': bytes, weight: weight.byteLength, bias: bias?.byteLength ?? 0 });
+  /** Packs weight (and bias) once into this engine's memory, in the layout a path reads. */
+  pack(info: ConvInfo, weight: Float32Array, bias: Float32Array | null, layout: Layout): PackedWeights {
+    this.checkFits({ 'packed weights': this.packedBound(info), weight: weight.byteLength, bias: bias?.byteLength ?? 0 });
+    this.block(info, {});
+    const bytes = this.k.packedBytes(this.params, layout) >>> 0;
     const temps: number[] = [];
     let at = 0;
     try {
@@ -99,16 +120,14 @@ export class Engine {
       const b = bias ? this.copyIn(bias) : 0;
       if (b) temps.push(b);
       this.block(info, { weight: w, bias: b, packed: at });
-      const expected = this.k.packedBytes(this.params) >>> 0;
-      if (expected !== bytes) throw new Error(`packed size mismatch: kernel says ${expected}, engine computed ${bytes}`);
-      this.k.pack(this.params);
+      this.k.pack(this.params, layout);
     } catch (e) {
       if (at) this.arena.release(at);
       throw e;
     } finally {
       temps.forEach((t) => this.arena.release(t));
     }
-    return { engine: this, at, bytes };
+    return { engine: this, layout, at, bytes };
   }
 
   release(packed: PackedWeights): void {
@@ -120,19 +139,22 @@ export class Engine {
     const outLen = info.n * info.cout * info.oh * info.ow;
     const outBytes = outLen * 4;
     if (outLen === 0) return new Float32Array(0);
+    const path = this.path(choosePath(info));
+    if (packed.layout !== layoutOf(choosePath(info))) throw new Error('packed weights are in the wrong layout for this path');
     this.block(info, {});
-    const scratch = this.k.scratchBytes(this.params) >>> 0;
-    this.checkFits({ input: input.byteLength, output: outBytes, scratch });
+    const scratch = path.scratch(this.params);
+    this.checkFits({ input: input.byteLength + INPUT_SLACK, output: outBytes, scratch });
     const temps: number[] = [];
     try {
-      const x = this.copyIn(input);
+      const x = this.arena.alloc(input.byteLength + INPUT_SLACK);
       temps.push(x);
+      new Float32Array(this.memory.buffer, x, input.length).set(input);
       const y = this.arena.alloc(outBytes);
       temps.push(y);
       const s = this.arena.alloc(scratch);
       temps.push(s);
       this.block(info, { x, y, packed: packed.at, scratch: s });
-      this.k.run(this.params, 0, this.k.workItems(this.params));
+      path.run(this.params, 0, path.items(this.params));
       return new Float32Array(this.memory.buffer, y, outLen).slice();
     } finally {
       temps.forEach((t) => this.arena.release(t));
@@ -143,10 +165,10 @@ export class Engine {
   call(info: ConvInfo, input: Float32Array, weight: Float32Array, bias: Float32Array | null): Float32Array {
     const outBytes = info.n * info.cout * info.oh * info.ow * 4;
     this.checkFits({
-      input: input.byteLength, weight: weight.byteLength, 'packed weights': this.packedBytesFor(info),
+      input: input.byteLength, weight: weight.byteLength, 'packed weights': this.packedBound(info),
       output: outBytes,
     });
-    const packed = this.pack(info, weight, bias);
+    const packed = this.pack(info, weight, bias, layoutOf(choosePath(info)));
     try {
       return this.forward(info, input, packed);
     } finally {

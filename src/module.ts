@@ -1,6 +1,7 @@
 // nn.ConvTranspose2d: owns weight and bias, created with PyTorch's default init, and keeps a
 // packed copy of them in WebAssembly memory between forward() calls.
 import { Engine, PackedWeights } from './engine.js';
+import { Layout, choosePath, layoutOf } from './plan.js';
 import { ConvInfo, Pair, normalizeOptions, toPair } from './shape.js';
 import { currentEngine } from './state.js';
 import { Tensor, TensorLike, checkTensor, shapeString } from './tensor.js';
@@ -45,7 +46,8 @@ export class ConvTranspose2d {
   readonly paddingMode = 'zeros';
   private _weight!: Tensor;
   private _bias: Tensor | null = null;
-  private packed: PackedWeights | null = null;
+  // One packed copy per layout in use (input sizes can select paths with different layouts).
+  private packed = new Map<Layout, PackedWeights>();
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair,
               options: ConvTranspose2dModuleOptions = {}) {
@@ -123,11 +125,11 @@ export class ConvTranspose2d {
    * bias does this; call it after editing weight.data or bias.data in place.
    */
   repack(): void {
-    if (this.packed) {
-      registry?.unregister(this);
-      this.packed.engine.release(this.packed);
-      this.packed = null;
+    for (const p of this.packed.values()) {
+      registry?.unregister(p);
+      p.engine.release(p);
     }
+    this.packed.clear();
   }
 
   /** Frees the packed weights in WebAssembly memory now instead of when the module is collected. */
@@ -141,12 +143,18 @@ export class ConvTranspose2d {
   }
 
   protected packedFor(engine: Engine, info: ConvInfo): PackedWeights {
-    if (!this.packed || this.packed.engine !== engine) {
+    const layout = layoutOf(choosePath(info));
+    let p = this.packed.get(layout);
+    if (p && p.engine !== engine) {
       this.repack();
-      this.packed = engine.pack(info, this._weight.data, this._bias?.data ?? null);
-      registry?.register(this, this.packed, this);
+      p = undefined;
     }
-    return this.packed;
+    if (!p) {
+      p = engine.pack(info, this._weight.data, this._bias?.data ?? null, layout);
+      this.packed.set(layout, p);
+      registry?.register(this, p, p);
+    }
+    return p;
   }
 
   /** y = conv_transpose2d(input, weight, bias), as PyTorch's forward(input, output_size). */
