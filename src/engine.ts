@@ -35,6 +35,21 @@ interface PathExports {
 // The input buffer gets this much slack: tiles read a full 8-float row past the last pixel they use.
 const INPUT_SLACK = 32;
 
+/**
+ * Memory with the 4 GiB maximum the builds declare: engines then need no bounds check per access.
+ * Runtimes that cannot reserve that much get a smaller maximum (the module accepts any up to it).
+ */
+function createMemory(): WebAssembly.Memory {
+  for (const maximum of [65536, 16384, 4096]) {
+    try {
+      return new WebAssembly.Memory({ initial: 2, maximum });
+    } catch {
+      // try a smaller reservation
+    }
+  }
+  return new WebAssembly.Memory({ initial: 2, maximum: 1024 });
+}
+
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
@@ -67,7 +82,7 @@ export class Engine {
   }
 
   static async create(variant: Variant, module: WebAssembly.Module): Promise<Engine> {
-    const memory = new WebAssembly.Memory({ initial: 2 });
+    const memory = createMemory();
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     return new Engine(variant, memory, instance.exports as unknown as KernelExports);
   }

@@ -13,7 +13,7 @@ import {
 } from "../params";
 import { phaseTapList, phaseLength } from "./phase";
 import { blocksPerGroup, runAt, runBytes } from "../pack";
-import { MR, NR, tile } from "./tile";
+import { MR, NR, tileSegments } from "./tile";
 import { storeQuad } from "./store";
 
 // Panel budget in floats (32 KiB): input channels are split into chunks that fit.
@@ -106,7 +106,7 @@ function runItem(p: usize, item: i32): void {
     if (nseg >= 0) {
       for (let b = 0; b < blocks; b++) {
         const r = min<i32>(MR, coutg - b * MR);
-        tile(r, aGroup + <usize>b * blockStride, segs, nseg, cing, plane, tileBuf);
+        tileSegments(r, aGroup + <usize>b * blockStride, segs, nseg, cing, plane, tileBuf);
         storeTile(tileBuf, r, <usize>b * MR * outPlane, outPlane, oa, na, ob, nb, sw, bias + (<usize>(b * MR) << 2), true);
       }
       continue;
@@ -118,7 +118,7 @@ function runItem(p: usize, item: i32): void {
                            <usize>c0 * (MR * 4), runBytes(p), ja, ia, na, jb, ib, nb, segs, panel);
       for (let b = 0; b < blocks; b++) {
         const r = min<i32>(MR, coutg - b * MR);
-        tile(r, aGroup + <usize>b * blockStride, segs, ns, kcc, NR * 4, tileBuf);
+        tileSegments(r, aGroup + <usize>b * blockStride, segs, ns, kcc, NR * 4, tileBuf);
         storeTile(tileBuf, r, <usize>b * MR * outPlane, outPlane, oa, na, ob, nb, sw, bias + (<usize>(b * MR) << 2), c0 == 0);
       }
       c0 += kc;
