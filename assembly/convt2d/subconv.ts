@@ -99,8 +99,10 @@ function runItem(p: usize, item: i32): void {
     }
     const oa = y + (<usize>((qy + ja * sh) * ow + qx + ia * sw) << 2);
     const ob = y + (<usize>((qy + jb * sh) * ow + qx + ib * sw) << 2);
+    // In place only where a packed panel would be reused little: reading in place streams each
+    // input row once per channel block, and planes a power of two apart thrash the L1 sets.
     let nseg = -1;
-    if (nb == 0 || (jb == ja && ib == ia + 4)) {
+    if (blocks <= 2 && (nb == 0 || (jb == ja && ib == ia + 4))) {
       nseg = directSegments(tapsY, nty, tapsX, ntx, kw, ja, ia, na + nb, h, w, x, runBytes(p), segs);
     }
     if (nseg >= 0) {
