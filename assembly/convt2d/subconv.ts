@@ -20,16 +20,30 @@ import { storeQuad } from "./store";
 const PANEL_FLOATS: i32 = 8192;
 const TILE_BYTES: usize = MR * NR * 4;
 
-// Scratch: tap lists (kh + kw pairs), segments (kh*kw pairs), the tile, then the panel.
+// Phases handled together per item along x: with stride 2 the two column phases are computed
+// side by side so their tiles interleave into whole f32x4 output stores.
 // @ts-ignore: decorator
-@inline function headerBytes(kh: i32, kw: i32): usize {
-  return ((<usize>(kh + kw + kh * kw) << 3) + 15 & ~15) + TILE_BYTES;
+@inline function phasesPerPass(sw: i32): i32 {
+  return sw == 2 ? 2 : 1;
+}
+
+// Scratch: the row tap list, then per phase of a pass: column tap list, segments, tile, panel.
+// @ts-ignore: decorator
+@inline function panelBytes(kh: i32, kw: i32): usize {
+  return max<usize>(PANEL_FLOATS, <usize>kh * <usize>kw * NR) << 2;
+}
+// @ts-ignore: decorator
+@inline function slotBytes(kh: i32, kw: i32): usize {
+  return ((<usize>(kw + kh * kw) << 3) + 15 & ~15) + TILE_BYTES + panelBytes(kh, kw);
+}
+// @ts-ignore: decorator
+@inline function slotAt(scratch: usize, kh: i32, kw: i32, q: i32): usize {
+  return scratch + ((<usize>kh << 3) + 15 & ~15) + <usize>q * slotBytes(kh, kw);
 }
 
 export function subconvScratchBytes(p: usize): usize {
   const kh = param(p, P_KH), kw = param(p, P_KW);
-  const panel = max<usize>(PANEL_FLOATS, <usize>kh * <usize>kw * NR);
-  return headerBytes(kh, kw) + (panel << 2);
+  return slotAt(0, kh, kw, phasesPerPass(param(p, P_SW)));
 }
 
 // @ts-ignore: decorator
@@ -41,7 +55,8 @@ export function subconvScratchBytes(p: usize): usize {
 }
 
 export function subconvItems(p: usize): i32 {
-  return param(p, P_N) * param(p, P_GROUPS) * param(p, P_SH) * param(p, P_SW) * rowBlocks(p);
+  const sw = param(p, P_SW);
+  return param(p, P_N) * param(p, P_GROUPS) * param(p, P_SH) * (sw / phasesPerPass(sw)) * rowBlocks(p);
 }
 
 export function subconvRun(p: usize, begin: i32, end: i32): void {
@@ -50,30 +65,32 @@ export function subconvRun(p: usize, begin: i32, end: i32): void {
 
 function runItem(p: usize, item: i32): void {
   const sh = param(p, P_SH), sw = param(p, P_SW), groups = param(p, P_GROUPS);
+  const xq = phasesPerPass(sw);
   const nrb = rowBlocks(p);
   let t = item;
   const rb = t % nrb; t /= nrb;
-  const qx = t % sw; t /= sw;
+  const pass = t % (sw / xq); t /= sw / xq;
   const qy = t % sh; t /= sh;
   const g = t % groups;
   const n = t / groups;
+  const qx0 = pass * xq;
 
   const oh = param(p, P_OH), ow = param(p, P_OW);
-  const hp = phaseLength(qy, oh, sh), wp = phaseLength(qx, ow, sw);
+  const hp = phaseLength(qy, oh, sh);
+  const wp0 = phaseLength(qx0, ow, sw);
+  const wp1 = xq == 2 ? phaseLength(qx0 + 1, ow, sw) : 0;
   const rows = param(p, P_ROWS);
   const j0 = rb * rows;
   const j1 = min<i32>(hp, j0 + rows);
-  if (j0 >= j1 || wp == 0) return;
+  if (j0 >= j1 || wp0 == 0) return;
 
   const kh = param(p, P_KH), kw = param(p, P_KW);
   const scratch = ptr(p, P_SCRATCH);
   const tapsY = scratch;
-  const tapsX = tapsY + (<usize>kh << 3);
-  const segs = tapsX + (<usize>kw << 3);
-  const tileBuf = scratch + headerBytes(kh, kw) - TILE_BYTES;
-  const panel = scratch + headerBytes(kh, kw);
+  const slot0 = slotAt(scratch, kh, kw, 0), slot1 = slotAt(scratch, kh, kw, 1);
   const nty = phaseTapList(qy, param(p, P_PH), kh, param(p, P_DH), sh, tapsY);
-  const ntx = phaseTapList(qx, param(p, P_PW), kw, param(p, P_DW), sw, tapsX);
+  const ntx0 = phaseTapList(qx0, param(p, P_PW), kw, param(p, P_DW), sw, slot0);
+  const ntx1 = xq == 2 ? phaseTapList(qx0 + 1, param(p, P_PW), kw, param(p, P_DW), sw, slot1) : 0;
 
   const cin = param(p, P_CIN), cout = param(p, P_COUT);
   const cing = cin / groups, coutg = cout / groups;
@@ -86,42 +103,64 @@ function runItem(p: usize, item: i32): void {
   const blocks = blocksPerGroup(p);
   const aGroup = runAt(p, g, 0, 0);
   const blockStride = <usize>(kh * kw) * runBytes(p);
+  const run = runBytes(p);
+  const ntMax = max<i32>(ntx0, ntx1) * nty;
   let kc = cing;
-  if (<i64>nty * ntx * cing * NR > PANEL_FLOATS) kc = max<i32>(1, PANEL_FLOATS / (nty * ntx * NR));
+  if (<i64>ntMax * cing * NR > PANEL_FLOATS) kc = max<i32>(1, PANEL_FLOATS / (ntMax * NR));
 
-  const perRow = (wp + 3) >> 2;
+  const perRow = (wp0 + 3) >> 2;
   const total = (j1 - j0) * perRow;
   for (let gi = 0; gi < total; gi += 2) {
-    const ja = j0 + gi / perRow, ia = (gi % perRow) << 2, na = min<i32>(4, wp - ia);
-    let jb = 0, ib = 0, nb = 0;
-    if (gi + 1 < total) {
-      jb = j0 + (gi + 1) / perRow; ib = ((gi + 1) % perRow) << 2; nb = min<i32>(4, wp - ib);
-    }
-    const oa = y + (<usize>((qy + ja * sh) * ow + qx + ia * sw) << 2);
-    const ob = y + (<usize>((qy + jb * sh) * ow + qx + ib * sw) << 2);
-    // In place only where a packed panel would be reused little: reading in place streams each
-    // input row once per channel block, and planes a power of two apart thrash the L1 sets.
-    let nseg = -1;
-    if (blocks <= 2 && (nb == 0 || (jb == ja && ib == ia + 4))) {
-      nseg = directSegments(tapsY, nty, tapsX, ntx, kw, ja, ia, na + nb, h, w, x, runBytes(p), segs);
-    }
-    if (nseg >= 0) {
-      for (let b = 0; b < blocks; b++) {
-        const r = min<i32>(MR, coutg - b * MR);
-        tileSegments(r, aGroup + <usize>b * blockStride, segs, nseg, cing, plane, tileBuf);
-        storeTile(tileBuf, r, <usize>b * MR * outPlane, outPlane, oa, na, ob, nb, sw, bias + (<usize>(b * MR) << 2), true);
-      }
-      continue;
-    }
+    const ja = j0 + gi / perRow, ia = (gi % perRow) << 2;
+    let jb = 0, ib = 0;
+    const hasB = gi + 1 < total;
+    if (hasB) { jb = j0 + (gi + 1) / perRow; ib = ((gi + 1) % perRow) << 2; }
+    // Pixels of each phase in each quad (phase 1 can be one column shorter than phase 0).
+    const na0 = min<i32>(4, wp0 - ia), nb0 = hasB ? min<i32>(4, wp0 - ib) : 0;
+    const na1 = max<i32>(0, min<i32>(4, wp1 - ia)), nb1 = hasB ? max<i32>(0, min<i32>(4, wp1 - ib)) : 0;
+    const oa = y + (<usize>((qy + ja * sh) * ow + qx0 + ia * sw) << 2);
+    const ob = y + (<usize>((qy + jb * sh) * ow + qx0 + ib * sw) << 2);
+    const contiguous = !hasB || (jb == ja && ib == ia + 4);
+    const direct = kc == cing && blocks <= 2 && contiguous;
     let c0 = 0;
     do {
       const kcc = min<i32>(kc, cing - c0);
-      const ns = packPanel(x + <usize>c0 * plane, h, w, tapsY, nty, tapsX, ntx, kw, kcc,
-                           <usize>c0 * (MR * 4), runBytes(p), ja, ia, na, jb, ib, nb, segs, panel);
+      // Segments for phase 0 (and 1): in place where possible, else from a packed panel.
+      let ns0 = -1, ns1 = -1;
+      let bs0: usize = NR * 4, bs1: usize = NR * 4;
+      if (direct) {
+        ns0 = directSegments(tapsY, nty, slot0, ntx0, kw, ja, ia, na0 + nb0, h, w, x, run, slot0 + (<usize>kw << 3));
+        if (ns0 >= 0) bs0 = plane;
+      }
+      if (ns0 < 0) {
+        ns0 = packPanel(x + <usize>c0 * plane, h, w, tapsY, nty, slot0, ntx0, kw, kcc, <usize>c0 * (MR * 4),
+                        run, ja, ia, na0, jb, ib, nb0, slot0 + (<usize>kw << 3), slot0 + slotBytes(kh, kw) - panelBytes(kh, kw));
+      }
+      const active1 = na1 + nb1 > 0;
+      if (active1) {
+        if (direct) {
+          ns1 = directSegments(tapsY, nty, slot1, ntx1, kw, ja, ia, na1 + nb1, h, w, x, run, slot1 + (<usize>kw << 3));
+          if (ns1 >= 0) bs1 = plane;
+        }
+        if (ns1 < 0) {
+          ns1 = packPanel(x + <usize>c0 * plane, h, w, tapsY, nty, slot1, ntx1, kw, kcc, <usize>c0 * (MR * 4),
+                          run, ja, ia, na1, jb, ib, nb1, slot1 + (<usize>kw << 3), slot1 + slotBytes(kh, kw) - panelBytes(kh, kw));
+        }
+      }
+      const tile0 = slot0 + slotBytes(kh, kw) - panelBytes(kh, kw) - TILE_BYTES;
+      const tile1 = slot1 + slotBytes(kh, kw) - panelBytes(kh, kw) - TILE_BYTES;
       for (let b = 0; b < blocks; b++) {
         const r = min<i32>(MR, coutg - b * MR);
-        tileSegments(r, aGroup + <usize>b * blockStride, segs, ns, kcc, NR * 4, tileBuf);
-        storeTile(tileBuf, r, <usize>b * MR * outPlane, outPlane, oa, na, ob, nb, sw, bias + (<usize>(b * MR) << 2), c0 == 0);
+        const a = aGroup + <usize>b * blockStride;
+        const chan = <usize>b * MR * outPlane;
+        const bb = bias + (<usize>(b * MR) << 2);
+        tileSegments(r, a, slot0 + (<usize>kw << 3), ns0, kcc, bs0, tile0);
+        if (active1) {
+          tileSegments(r, a, slot1 + (<usize>kw << 3), ns1, kcc, bs1, tile1);
+          storePair(tile0, tile1, r, chan, outPlane, oa, na0, na1, ob, nb0, nb1, bb, c0 == 0);
+        } else {
+          storeTile(tile0, r, chan, outPlane, oa, na0, ob, nb0, sw, bb, c0 == 0);
+        }
       }
       c0 += kc;
     } while (c0 < cing);
@@ -180,6 +219,18 @@ function packPanel(x: usize, h: i32, w: i32, tapsY: usize, nty: i32, tapsX: usiz
       const srcB = x + (<usize>(yb * w + xb) << 2);
       const fullA = useA && xa >= 0 && xa + 4 <= w;
       const fullB = useB && xb >= 0 && xb + 4 <= w;
+      if (fullA && fullB) {
+        // Hot case: both quads inside the image: two straight copies per channel.
+        const end = dst + (<usize>kcc << 5);
+        let sa = srcA, sb = srcB;
+        while (dst < end) {
+          v128.store(dst, v128.load(sa));
+          v128.store(dst, v128.load(sb), 16);
+          sa += plane; sb += plane;
+          dst += NR << 2;
+        }
+        continue;
+      }
       for (let c = 0; c < kcc; c++) {
         const off = <usize>c * plane;
         if (fullA) v128.store(dst, v128.load(srcA + off));
@@ -202,6 +253,33 @@ function packPartial(dst: usize, src: usize, x0: i32, cnt: i32, w: i32): void {
     let v: f32 = 0;
     if (l < cnt && xi >= 0 && xi < w) v = load<f32>(src + (<usize>l << 2));
     store<f32>(dst + (<usize>l << 2), v);
+  }
+}
+
+// Rows of both phases' tiles (stride 2: phase 0 at even, phase 1 at odd output columns) to
+// output channels: interleaved into whole f32x4 stores where both quads are full.
+function storePair(t0: usize, t1: usize, rows: i32, chan: usize, outPlane: usize, oa: usize,
+                   na0: i32, na1: i32, ob: usize, nb0: i32, nb1: i32, bias: usize, first: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const bv = load<f32>(bias + (<usize>r << 2));
+    const off = chan + <usize>r * outPlane;
+    const ta = <usize>r << 5;
+    storeInterleaved(t0 + ta, t1 + ta, oa + off, na0, na1, bv, first);
+    if (nb0 > 0) storeInterleaved(t0 + ta + 16, t1 + ta + 16, ob + off, nb0, nb1, bv, first);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function storeInterleaved(q0: usize, q1: usize, dst: usize, n0: i32, n1: i32, bv: f32, first: bool): void {
+  if (n0 == 4 && n1 == 4) {
+    const v0 = v128.load(q0), v1 = v128.load(q1);
+    const lo = i32x4.shuffle(v0, v1, 0, 4, 1, 5), hi = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+    const b = f32x4.splat(bv);
+    v128.store(dst, f32x4.add(lo, first ? b : v128.load(dst)));
+    v128.store(dst, f32x4.add(hi, first ? b : v128.load(dst, 16)), 16);
+  } else {
+    storeQuad(q0, dst, n0, 2, bv, first);
+    storeQuad(q1, dst + 4, n1, 2, bv, first);
   }
 }
 
