@@ -2,17 +2,22 @@
 // kernels themselves (assembly/convt2d/*) compute whatever they are handed.
 import { ConvInfo } from './shape.js';
 
-export type Path = 'subconv';
+/**
+ * - gemv: a 1 x 1 input (a latent vector): one matrix-vector product over the raw weight.
+ * - depthwise: one input channel per group: each output channel on its own.
+ * - subconv: everything else, as stride_h x stride_w dense sub-convolutions on 5x8 tiles.
+ */
+export type Path = 'gemv' | 'depthwise' | 'subconv';
 
 /** Packed-weight layouts (assembly/pack.ts): blocked runs of 5 channels, or the weight as given. */
 export const enum Layout { Blocked = 0, Raw = 1 }
 
 export function layoutOf(path: Path): Layout {
-  switch (path) {
-    case 'subconv': return Layout.Blocked;
-  }
+  return path === 'subconv' ? Layout.Blocked : Layout.Raw;
 }
 
-export function choosePath(_info: ConvInfo): Path {
+export function choosePath(info: ConvInfo): Path {
+  if (info.h === 1 && info.w === 1) return 'gemv';
+  if (info.cin === info.groups) return 'depthwise';
   return 'subconv';
 }

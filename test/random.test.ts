@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import {
   Tensor, convTranspose2d, convTranspose2dOutputShape, convTranspose2dReference, init,
 } from '../src/index.js';
+import { choosePath } from '../src/plan.js';
+import { convInfo } from '../src/shape.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
 
 interface Config {
@@ -73,7 +75,27 @@ const edges: Partial<Config>[] = [
   { n: 3, cing: 4, coutg: 4, h: 4, w: 4, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, bias: true }, // batch
   { cing: 3, coutg: 4, h: 5, w: 6, kh: 3, kw: 3, sh: 2, sw: 1, unbatched: true, bias: true },
   ...[1, 2, 3, 4, 5, 7, 8, 9, 12, 16].map((w) => ({ cing: 2, coutg: 7, h: 2, w, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 })),
+  // gemv (1 x 1 input): batches, groups, padding that crops taps, channel x tap counts off 4 and 32
+  { n: 2, groups: 2, cing: 3, coutg: 5, kh: 3, kw: 2, sh: 2, ph: 1, dh: 2, bias: true },
+  { cing: 37, coutg: 9, kh: 4, kw: 4, oph: 0, bias: true },
+  { cing: 5, coutg: 3, kh: 3, kw: 3, unbatched: true },
+  // depthwise (one input channel per group): multipliers, strides 1, 2, 3, dilation, odd widths
+  { groups: 5, coutg: 2, h: 5, w: 9, kh: 3, kw: 4, sh: 3, sw: 2, ph: 2, pw: 1, dh: 2, bias: true },
+  { groups: 4, h: 7, w: 6, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, oph: 1, opw: 1 },
+  { groups: 3, h: 6, w: 11, kh: 3, kw: 3, ph: 1, pw: 1, bias: true },
+  { groups: 2, h: 4, w: 5, kh: 5, kw: 3, sh: 1, sw: 3, ph: 3, pw: 1, dw: 2, n: 2 },
+  { coutg: 6, h: 3, w: 7, kh: 2, kw: 3, sh: 2, sw: 2 }, // a single input channel
 ];
+
+it('the hand-picked shapes reach every kernel path', () => {
+  const paths = new Set(edges.map((e) => {
+    const c = { ...base, ...e };
+    return choosePath(convInfo([c.n, c.cing * c.groups, c.h, c.w], [c.cing * c.groups, c.coutg, c.kh, c.kw], {
+      stride: [c.sh, c.sw], padding: [c.ph, c.pw], outputPadding: [c.oph, c.opw], dilation: [c.dh, c.dw], groups: c.groups,
+    }));
+  }));
+  expect([...paths].sort()).toEqual(['depthwise', 'gemv', 'subconv']);
+});
 
 for (const variant of variantsUnderTest()) {
   describe(`kernel ${variant} vs reference`, () => {

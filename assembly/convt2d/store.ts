@@ -17,3 +17,20 @@
     store<f32>(at, first ? v + bias : load<f32>(at) + v);
   }
 }
+
+// Two quads of the two column phases of stride 2 (phase 0 at even, phase 1 at odd columns from
+// dst): interleaved into two whole f32x4 stores when both are full, else lane by lane.
+// @ts-ignore: decorator
+@inline export function storeInterleaved(q0: usize, q1: usize, dst: usize, n0: i32, n1: i32, bv: f32, first: bool): void {
+  if (n0 == 4 && n1 == 4) {
+    const v0 = v128.load(q0), v1 = v128.load(q1);
+    const lo = i32x4.shuffle(v0, v1, 0, 4, 1, 5), hi = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+    const b = f32x4.splat(bv);
+    v128.store(dst, f32x4.add(lo, first ? b : v128.load(dst)));
+    v128.store(dst, f32x4.add(hi, first ? b : v128.load(dst, 16)), 16);
+  } else {
+    storeQuad(q0, dst, n0, 2, bv, first);
+    storeQuad(q1, dst + 4, n1, 2, bv, first);
+  }
+}
+

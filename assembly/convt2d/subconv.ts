@@ -14,7 +14,7 @@ import {
 import { phaseTapList, phaseLength } from "./phase";
 import { blocksPerGroup, runAt, runBytes } from "../pack";
 import { MR, NR, tileSegments } from "./tile";
-import { storeQuad } from "./store";
+import { storeQuad, storeInterleaved } from "./store";
 
 // Panel budget in floats (32 KiB): input channels are split into chunks that fit.
 const PANEL_FLOATS: i32 = 8192;
@@ -266,20 +266,6 @@ function storePair(t0: usize, t1: usize, rows: i32, chan: usize, outPlane: usize
     const ta = <usize>r << 5;
     storeInterleaved(t0 + ta, t1 + ta, oa + off, na0, na1, bv, first);
     if (nb0 > 0) storeInterleaved(t0 + ta + 16, t1 + ta + 16, ob + off, nb0, nb1, bv, first);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function storeInterleaved(q0: usize, q1: usize, dst: usize, n0: i32, n1: i32, bv: f32, first: bool): void {
-  if (n0 == 4 && n1 == 4) {
-    const v0 = v128.load(q0), v1 = v128.load(q1);
-    const lo = i32x4.shuffle(v0, v1, 0, 4, 1, 5), hi = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
-    const b = f32x4.splat(bv);
-    v128.store(dst, f32x4.add(lo, first ? b : v128.load(dst)));
-    v128.store(dst, f32x4.add(hi, first ? b : v128.load(dst, 16)), 16);
-  } else {
-    storeQuad(q0, dst, n0, 2, bv, first);
-    storeQuad(q1, dst + 4, n1, 2, bv, first);
   }
 }
 

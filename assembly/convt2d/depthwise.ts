@@ -1,0 +1,196 @@
+// One input channel per group (depthwise, or depthwise with a channel multiplier): a channel-
+// block GEMM would waste most of its tile, so each output channel is computed on its own. The
+// input plane is copied once into a zero-bordered scratch plane, so every tap of every phase
+// reads 4 consecutive phase pixels with one f32x4 load and no bounds checks; stride-2 column
+// phases are computed side by side and stored interleaved (see store.ts).
+// A work item is (batch n, group g, output channel co of the group); weights are raw.
+import {
+  param, ptr, P_N, P_CIN, P_H, P_W, P_COUT, P_KH, P_KW, P_SH, P_SW, P_PH, P_PW, P_DH, P_DW,
+  P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, P_SCRATCH,
+} from "../params";
+import { phaseLength, phaseTapList } from "./phase";
+import { biasFloats } from "../pack";
+import { madd } from "./madd";
+import { storeQuad, storeInterleaved } from "./store";
+
+// Extent of the input offsets c = (q + pad - k*d) / s over every tap: [lo, hi].
+function offsetLo(pad: i32, k: i32, d: i32, s: i32): i32 {
+  let lo = 0x7fffffff;
+  for (let t = 0; t < k; t++) {
+    const r = t * d - pad;
+    const q = ((r % s) + s) % s; // the phase this tap lands on
+    lo = min<i32>(lo, (q + pad - t * d) / s);
+  }
+  return lo;
+}
+function offsetHi(pad: i32, k: i32, d: i32, s: i32): i32 {
+  let hi = -0x7fffffff;
+  for (let t = 0; t < k; t++) {
+    const r = t * d - pad;
+    const q = ((r % s) + s) % s;
+    hi = max<i32>(hi, (q + pad - t * d) / s);
+  }
+  return hi;
+}
+
+// Geometry of the bordered plane along one axis: [before, length].
+// @ts-ignore: decorator
+@inline function border(len: i32, out: i32, pad: i32, k: i32, d: i32, s: i32, quad: i32): i64 {
+  const before = max<i32>(0, -offsetLo(pad, k, d, s));
+  const phases = (out + s - 1) / s;
+  const reach = ((phases + quad - 1) / quad) * quad + offsetHi(pad, k, d, s);
+  return (<i64>before << 32) | <i64>(before + max<i32>(len, reach));
+}
+
+export function depthwiseScratchBytes(p: usize): usize {
+  const kh = param(p, P_KH), kw = param(p, P_KW);
+  const by = border(param(p, P_H), param(p, P_OH), param(p, P_PH), kh, param(p, P_DH), param(p, P_SH), 1);
+  const bx = border(param(p, P_W), param(p, P_OW), param(p, P_PW), kw, param(p, P_DW), param(p, P_SW), 4);
+  const plane = <usize>(<i32>by) * <usize>(<i32>bx);
+  return ((<usize>(kh + kw * 2) << 3) + 32 + 15 & ~15) + (plane << 2);
+}
+
+export function depthwiseItems(p: usize): i32 {
+  return param(p, P_N) * param(p, P_COUT);
+}
+
+export function depthwiseRun(p: usize, begin: i32, end: i32): void {
+  for (let item = begin; item < end; item++) runItem(p, item);
+}
+
+function runItem(p: usize, item: i32): void {
+  const groups = param(p, P_GROUPS), cout = param(p, P_COUT), coutg = cout / groups;
+  const c = item % cout, n = item / cout;
+  const g = c / coutg;
+  const h = param(p, P_H), w = param(p, P_W), oh = param(p, P_OH), ow = param(p, P_OW);
+  const kh = param(p, P_KH), kw = param(p, P_KW);
+  const sh = param(p, P_SH), sw = param(p, P_SW);
+  const ph = param(p, P_PH), pw = param(p, P_PW), dh = param(p, P_DH), dw = param(p, P_DW);
+  const by = border(h, oh, ph, kh, dh, sh, 1), bx = border(w, ow, pw, kw, dw, sw, 4);
+  const top = <i32>(by >> 32), left = <i32>(bx >> 32), cols = <i32>bx, rows = <i32>by;
+
+  const scratch = ptr(p, P_SCRATCH);
+  const tapsY = scratch, tapsX0 = tapsY + (<usize>kh << 3), tapsX1 = tapsX0 + (<usize>kw << 3);
+  const quads = tapsX1 + (<usize>kw << 3); // two quads staged for storeInterleaved
+  const pad = (quads + 32 + 15) & ~15;
+  const colsB = <usize>cols << 2;
+
+  // The bordered copy of input plane g of image n.
+  memory.fill(pad, 0, <usize>rows * colsB);
+  const src = ptr(p, P_X) + (<usize>((n * param(p, P_CIN) + g) * h * w) << 2);
+  for (let iy = 0; iy < h; iy++) {
+    memory.copy(pad + <usize>(iy + top) * colsB + (<usize>left << 2), src + (<usize>(iy * w) << 2), <usize>w << 2);
+  }
+  const origin = pad + <usize>top * colsB + (<usize>left << 2); // input pixel (0, 0)
+  const wts = ptr(p, P_PACKED) + (<usize>biasFloats(p) << 2) + (<usize>(c * kh * kw) << 2);
+  const bv = load<f32>(ptr(p, P_PACKED) + (<usize>c << 2));
+  const out = ptr(p, P_Y) + (<usize>((n * cout + c) * oh * ow) << 2);
+  const pair = sw == 2;
+
+  for (let qy = 0; qy < sh; qy++) {
+    const nty = phaseTapList(qy, ph, kh, dh, sh, tapsY);
+    const hp = phaseLength(qy, oh, sh);
+    for (let qx = 0; qx < sw; qx += pair ? 2 : 1) {
+      const ntx0 = phaseTapList(qx, pw, kw, dw, sw, tapsX0);
+      const wp0 = phaseLength(qx, ow, sw);
+      const ntx1 = pair ? phaseTapList(qx + 1, pw, kw, dw, sw, tapsX1) : 0;
+      const wp1 = pair ? phaseLength(qx + 1, ow, sw) : 0;
+      if (nty * ntx0 <= 4 && nty * ntx1 <= 4) {
+        // Up to 4 taps a phase (every k <= 2*stride layer): weights and offsets in registers.
+        phaseRows4(origin, colsB, wts, kw, tapsY, nty, tapsX0, ntx0, tapsX1, ntx1, hp, wp0, wp1,
+                   out + (<usize>(qy * ow + qx) << 2), <usize>(sh * ow) << 2, sw, pair, bv, quads);
+        continue;
+      }
+      for (let j = 0; j < hp; j++) {
+        const row = out + (<usize>((qy + j * sh) * ow + qx) << 2);
+        for (let i = 0; i < wp0; i += 4) {
+          const at = origin + <usize>j * colsB + (<usize>i << 2);
+          const v0 = phaseQuad(at, colsB, wts, kw, tapsY, nty, tapsX0, ntx0);
+          const dst = row + (<usize>(i * sw) << 2);
+          v128.store(quads, v0);
+          if (pair) {
+            v128.store(quads, phaseQuad(at, colsB, wts, kw, tapsY, nty, tapsX1, ntx1), 16);
+            storeInterleaved(quads, quads + 16, dst, min<i32>(4, wp0 - i), max<i32>(0, min<i32>(4, wp1 - i)), bv, true);
+          } else {
+            storeQuad(quads, dst, min<i32>(4, wp0 - i), sw, bv, true);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The taps of one phase as (weight, byte offset) with unused slots weight 0, offset 0.
+// @ts-ignore: decorator
+@inline function tapWeight(wts: usize, kw: i32, tapsY: usize, nty: i32, tapsX: usize, ntx: i32, t: i32): v128 {
+  if (t >= nty * ntx) return f32x4.splat(0);
+  const ky = load<i32>(tapsY + (<usize>(t / ntx) << 3)), kx = load<i32>(tapsX + (<usize>(t % ntx) << 3));
+  return v128.load32_splat(wts + (<usize>(ky * kw + kx) << 2));
+}
+// @ts-ignore: decorator
+@inline function tapOffset(colsB: usize, tapsY: usize, nty: i32, tapsX: usize, ntx: i32, t: i32): usize {
+  if (t >= nty * ntx) return 0;
+  const cy = load<i32>(tapsY + (<usize>(t / ntx) << 3), 4), cx = load<i32>(tapsX + (<usize>(t % ntx) << 3), 4);
+  return <usize>cy * colsB + (<usize>cx << 2);
+}
+
+function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usize, nty: i32,
+                    tapsX0: usize, ntx0: i32, tapsX1: usize, ntx1: i32, hp: i32, wp0: i32, wp1: i32,
+                    out: usize, rowStep: usize, sw: i32, pair: bool, bv: f32, quads: usize): void {
+  const w0 = tapWeight(wts, kw, tapsY, nty, tapsX0, ntx0, 0), o0 = tapOffset(colsB, tapsY, nty, tapsX0, ntx0, 0);
+  const w1 = tapWeight(wts, kw, tapsY, nty, tapsX0, ntx0, 1), o1 = tapOffset(colsB, tapsY, nty, tapsX0, ntx0, 1);
+  const w2 = tapWeight(wts, kw, tapsY, nty, tapsX0, ntx0, 2), o2 = tapOffset(colsB, tapsY, nty, tapsX0, ntx0, 2);
+  const w3 = tapWeight(wts, kw, tapsY, nty, tapsX0, ntx0, 3), o3 = tapOffset(colsB, tapsY, nty, tapsX0, ntx0, 3);
+  const u0 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 0), p0 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 0);
+  const u1 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 1), p1 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 1);
+  const u2 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 2), p2 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 2);
+  const u3 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 3), p3 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 3);
+  const b = f32x4.splat(bv);
+  for (let j = 0; j < hp; j++) {
+    const row = out + <usize>j * rowStep;
+    const base = origin + <usize>j * colsB;
+    for (let i = 0; i < wp0; i += 4) {
+      const at = base + (<usize>i << 2);
+      let v = madd(w0, v128.load(at + o0), b);
+      v = madd(w1, v128.load(at + o1), v);
+      v = madd(w2, v128.load(at + o2), v);
+      v = madd(w3, v128.load(at + o3), v);
+      const dst = row + (<usize>(i * sw) << 2);
+      const n0 = min<i32>(4, wp0 - i);
+      if (pair) {
+        let u = madd(u0, v128.load(at + p0), b);
+        u = madd(u1, v128.load(at + p1), u);
+        u = madd(u2, v128.load(at + p2), u);
+        u = madd(u3, v128.load(at + p3), u);
+        const n1 = max<i32>(0, min<i32>(4, wp1 - i));
+        if (n0 == 4 && n1 == 4) {
+          v128.store(dst, i32x4.shuffle(v, u, 0, 4, 1, 5));
+          v128.store(dst, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
+        } else {
+          v128.store(quads, v);
+          v128.store(quads, u, 16);
+          storeQuad(quads, dst, n0, 2, 0, true);
+          storeQuad(quads + 16, dst + 4, n1, 2, 0, true);
+        }
+      } else {
+        v128.store(quads, v);
+        storeQuad(quads, dst, n0, sw, 0, true);
+      }
+    }
+  }
+}
+
+// Sum over the phase's taps of w[ky][kx] times the 4 bordered-input pixels at (j + cy, i + cx).
+function phaseQuad(at: usize, colsB: usize, wts: usize, kw: i32, tapsY: usize, nty: i32, tapsX: usize, ntx: i32): v128 {
+  let acc = f32x4.splat(0);
+  for (let ty = 0; ty < nty; ty++) {
+    const ky = load<i32>(tapsY + (<usize>ty << 3)), cy = load<i32>(tapsY + (<usize>ty << 3), 4);
+    const rowAt = at + <usize>cy * colsB;
+    const wRow = wts + (<usize>(ky * kw) << 2);
+    for (let tx = 0; tx < ntx; tx++) {
+      const kx = load<i32>(tapsX + (<usize>tx << 3)), cx = load<i32>(tapsX + (<usize>tx << 3), 4);
+      acc = madd(v128.load32_splat(wRow + (<usize>kx << 2)), v128.load(rowAt + (<usize>cx << 2)), acc);
+    }
+  }
+  return acc;
+}
