@@ -3,6 +3,8 @@
 import { P_SLOTS } from "./params";
 export { packedBytes, pack } from "./pack";
 export { subconvScratchBytes, subconvItems, subconvRun } from "./convt2d/subconv";
+export { gemvScratchBytes, gemvItems, gemvRun } from "./convt2d/gemv";
+export { depthwiseScratchBytes, depthwiseItems, depthwiseRun } from "./convt2d/depthwise";
 
 // Size of the parameter block, so the loader can check it agrees with src/abi.ts.
 export function paramSlots(): i32 {
