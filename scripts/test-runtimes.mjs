@@ -31,8 +31,8 @@ function record(name, r, note = '') {
   console.log(`${r.failed ? 'FAIL' : 'ok  '} ${name}: ${r.passed ?? 0} passed, ${r.failed ?? 0} failed${extra}${note ? ' ' + note : ''}`);
   for (const f of r.failures ?? []) console.log(`       ${f}`);
 }
-async function step(name, fn) {
-  if (!want(name.split(/[ -]/)[0])) return;
+async function step(name, fn, always = false) {
+  if (!always && !want(name.split(' ')[0])) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -173,7 +173,7 @@ if (browserSteps.some(want)) {
     await ensureChromium();
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  });
+  }, true);
   const open = async (url, shot) => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors = [];
