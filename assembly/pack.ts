@@ -74,19 +74,45 @@ export function pack(p: usize, layout: i32): void {
       const rows = min<i32>(MR, coutg - b * MR);
       const blockDst = body + <usize>((g * blocks + b) * taps) * run;
       for (let ci = 0; ci < cing; ci++) {
-        // Source: rows channels x taps, contiguous; destination: one MR group per tap run.
+        // Source: `rows` channels x taps, contiguous; destination: MR floats in each tap's run.
         const src = w + (<usize>(((g * cing + ci) * coutg + b * MR) * taps) << 2);
-        let d = blockDst + <usize>ci * (MR * 4);
-        for (let t = 0; t < taps; t++) {
-          let s = src + (<usize>t << 2);
-          for (let r = 0; r < rows; r++) {
-            store<f32>(d + (<usize>r << 2), load<f32>(s));
-            s += tapStride;
-          }
-          for (let r = rows; r < MR; r++) store<f32>(d + (<usize>r << 2), 0);
-          d += run;
-        }
+        packChannel(src, rows, taps, blockDst + <usize>ci * (MR * 4), run);
       }
     }
+  }
+}
+
+// One input channel of one block: for each tap t, out[t*run .. +MR) = w[0..MR)[t] (zero past
+// `rows`). Four taps at a time: the first four channels by a 4x4 transpose, the fifth by lanes.
+function packChannel(src: usize, rows: i32, taps: i32, dst: usize, run: usize): void {
+  const tapStride = <usize>taps << 2;
+  let t = 0;
+  for (; t + 4 <= taps; t += 4) {
+    const at = src + (<usize>t << 2);
+    const r0 = v128.load(at);
+    const r1 = rows > 1 ? v128.load(at + tapStride) : f32x4.splat(0);
+    const r2 = rows > 2 ? v128.load(at + 2 * tapStride) : f32x4.splat(0);
+    const r3 = rows > 3 ? v128.load(at + 3 * tapStride) : f32x4.splat(0);
+    const r4 = rows > 4 ? v128.load(at + 4 * tapStride) : f32x4.splat(0);
+    const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    const d = dst + <usize>t * run;
+    v128.store(d, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+    store<f32>(d, f32x4.extract_lane(r4, 0), 16);
+    v128.store(d + run, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+    store<f32>(d + run, f32x4.extract_lane(r4, 1), 16);
+    v128.store(d + 2 * run, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+    store<f32>(d + 2 * run, f32x4.extract_lane(r4, 2), 16);
+    v128.store(d + 3 * run, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+    store<f32>(d + 3 * run, f32x4.extract_lane(r4, 3), 16);
+  }
+  for (; t < taps; t++) {
+    const d = dst + <usize>t * run;
+    let s = src + (<usize>t << 2);
+    for (let r = 0; r < rows; r++) {
+      store<f32>(d + (<usize>r << 2), load<f32>(s));
+      s += tapStride;
+    }
+    for (let r = rows; r < MR; r++) store<f32>(d + (<usize>r << 2), 0);
   }
 }
