@@ -22,6 +22,11 @@ if (builds.length === 0) throw new Error('no builds found in src/generated/wasm.
 mkdirSync(join(dist, 'wasm'), { recursive: true });
 for (const b of builds) writeFileSync(join(dist, 'wasm', b.file), b.bytes);
 
+// tsc declares each base64 constant with its literal type, which would ship every binary a
+// second time in dist/generated/wasm.d.ts: declare them as strings.
+const dts = join(dist, 'generated', 'wasm.d.ts');
+writeFileSync(dts, readFileSync(dts, 'utf8').replace(/export declare const (\w+) = "[^"]*";/g, 'export declare const $1: string;'));
+
 const wasmModules = builds.map((b) => `import ${b.ident} from './wasm/${b.file}';`).join('\n') +
   `\nexport { ${builds.map((b) => b.ident).join(', ')} };\n`;
 

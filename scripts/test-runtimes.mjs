@@ -84,7 +84,8 @@ await step('pack', async () => {
   for (const k of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
     if (pkg[k] && Object.keys(pkg[k]).length) problems.push(`package.json has runtime ${k}: ${Object.keys(pkg[k]).join(', ')}`);
   }
-  if (packed.unpackedSize > 256 * 1024) problems.push(`unpacked size ${packed.unpackedSize} B is over 256 KiB`);
+  if (packed.unpackedSize > 384 * 1024) problems.push(`unpacked size ${packed.unpackedSize} B is over 384 KiB`);
+  for (const f of packed.files) if (f.size > 100 * 1024) problems.push(`${f.path} is ${f.size} B`);
   const note = `(${files.length} files, ${packed.size} B packed, ${packed.unpackedSize} B unpacked${files.includes('README.md') ? '' : '; no README.md in the repo yet'})`;
   record('pack', { passed: problems.length ? 0 : 1, failed: problems.length ? 1 : 0, failures: problems }, note);
 });
@@ -263,6 +264,15 @@ async function checkExplainer(browser, url) {
   await page.close();
   return r;
 }
+
+// ---- 5. size budgets (scripts/size.mjs) -----------------------------------------------------
+await step('size', async () => {
+  const r = await run(process.execPath, [join(root, 'scripts', 'size.mjs')], { cwd: root });
+  const lines = r.out.trim().split('\n');
+  const totals = lines.filter((l) => /total/.test(l)).map((l) => l.replace(/\s+/g, ' ').trim()).join('; ');
+  record('size budgets', { passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1,
+    failures: r.code === 0 ? [] : lines.filter((l) => l.startsWith('OVER')).concat(r.err ? [r.err.slice(-500)] : []) }, `(${totals})`);
+});
 
 // ---- summary ----------------------------------------------------------------------------------
 const passed = results.reduce((s, r) => s + r.passed, 0);
