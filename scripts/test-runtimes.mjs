@@ -27,7 +27,8 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 const results = [];
 function record(name, r, note = '') {
   results.push({ name, passed: r.passed ?? 0, failed: r.failed ?? 0, note, detail: r });
-  const extra = r.variant ? ` [${r.variant}, threads ${r.threads}${r.asyncExported ? `, ${r.threadedRuns} convTranspose2dAsync runs` : ', no convTranspose2dAsync export'}]` : '';
+  const extra = r.variant ? ` [${r.variant}, threads ${r.threads}${r.asyncExported ? `, ${r.threadedRuns} convTranspose2dAsync runs` : ', no convTranspose2dAsync export'}]` +
+    (r.fallback ? ` (one thread: ${r.fallback})` : '') : '';
   console.log(`${r.failed ? 'FAIL' : 'ok  '} ${name}: ${r.passed ?? 0} passed, ${r.failed ?? 0} failed${extra}${note ? ' ' + note : ''}`);
   for (const f of r.failures ?? []) console.log(`       ${f}`);
 }
@@ -200,6 +201,8 @@ if (browserSteps.some(want)) {
           const r = await open(s.url + 'page.html', `chromium-${isolated ? 'isolated' : 'plain'}.png`);
           if (r.crossOriginIsolated !== isolated) { r.failed++; r.failures.push(`crossOriginIsolated is ${r.crossOriginIsolated}, expected ${isolated}`); }
           if (!isolated && r.threads > 1) { r.failed++; r.failures.push(`threads ${r.threads} without cross-origin isolation`); }
+          // With isolation the worker pool must really run (once the package has the threaded API).
+          if (isolated && r.asyncExported && !(r.threads > 1)) { r.failed++; r.failures.push(`init({ threads: 2 }) gave ${r.threads} thread(s) on a cross-origin isolated page: ${r.fallback}`); }
           record(`chromium ${chromeVersion} ${isolated ? 'COOP/COEP' : 'plain HTTP'}`, r);
         } finally { await s.close(); }
       }
@@ -279,6 +282,7 @@ const passed = results.reduce((s, r) => s + r.passed, 0);
 const failed = results.reduce((s, r) => s + r.failed, 0);
 writeFileSync(join(root, 'build', 'runtimes-results.json'), JSON.stringify({ numPassedTests: passed, numFailedTests: failed,
   runtimes: results.map(({ name, passed, failed, note, detail }) => ({ name, passed, failed, note,
-    variant: detail.variant, threads: detail.threads, asyncExported: detail.asyncExported, threadedRuns: detail.threadedRuns })) }, null, 2));
+    variant: detail.variant, threads: detail.threads, fallback: detail.fallback, asyncExported: detail.asyncExported,
+    threadedRuns: detail.threadedRuns })) }, null, 2));
 console.log(`runtimes: ${passed} passed, ${failed} failed`);
 process.exit(failed || results.length === 0 ? 1 : 0);

@@ -55,6 +55,7 @@ export async function runCases(lib, cases, { threads = 2, asyncCases = 8 } = {})
   }
   result.variant = info.variant;
   result.threads = info.threads;
+  if (info.fallback) result.fallback = info.fallback;
   for (const c of cases) {
     try {
       const [x, w, b] = tensors(c);
