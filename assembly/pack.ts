@@ -1,15 +1,19 @@
 // Weight packing, done once per layer (once per call for the functional API).
 //
-// Blocked layout (subconv and gemm paths), in floats:
-//   bias: COUT values, padded with zeros to a multiple of 4
-//   then for each group g, each block b of MR = 5 output channels, each tap t = ky*KW + kx,
-//   each input channel ci of the group: MR weights w[ci][b*MR .. b*MR+MR)[ky][kx] (zero past the
-//   group's last channel),
+// Blocked layout (subconv path), in 4-byte words:
+//   bias: COUT floats, padded with zeros to a multiple of 4
+//   slot table: for each tap ky*KW + kx, its run slot (i32), padded to a multiple of 4
+//   then for each group g, each block b of MR = 5 output channels, each run slot, each input
+//   channel ci of the group: MR weights w[ci][b*MR .. b*MR+MR)[ky][kx] (zero past the group's
+//   last channel),
 // so every (block, tap) is one contiguous run of CIN/G x MR weights that the microkernel streams.
+// Slots are phase-major (the taps of output phase (0, 0) first, then (0, 1), ...), so the taps of
+// one sub-convolution are adjacent runs: an interior tile streams them as one run.
 //
 // Raw layout (gemv and depthwise paths): the bias as above, then the weight unchanged.
 import {
-  param, ptr, P_CIN, P_COUT, P_KH, P_KW, P_GROUPS, P_WEIGHT, P_BIAS, P_PACKED,
+  param, ptr, P_CIN, P_COUT, P_KH, P_KW, P_SH, P_SW, P_PH, P_PW, P_DH, P_DW, P_GROUPS, P_WEIGHT,
+  P_BIAS, P_PACKED,
 } from "./params";
 import { MR } from "./convt2d/tile";
 
@@ -19,6 +23,18 @@ export const LAYOUT_RAW: i32 = 1;
 // @ts-ignore: decorator
 @inline export function biasFloats(p: usize): i32 {
   return (param(p, P_COUT) + 3) & ~3;
+}
+
+// Words of the slot table.
+// @ts-ignore: decorator
+@inline function slotWords(p: usize): i32 {
+  return (param(p, P_KH) * param(p, P_KW) + 3) & ~3;
+}
+
+// The run slot of tap (ky, kx) in packed blocked weights.
+// @ts-ignore: decorator
+@inline export function tapSlot(p: usize, ky: i32, kx: i32): i32 {
+  return load<i32>(ptr(p, P_PACKED) + (<usize>(biasFloats(p) + ky * param(p, P_KW) + kx) << 2));
 }
 
 // Bytes of one (block, tap) run of the blocked layout.
@@ -33,11 +49,11 @@ export const LAYOUT_RAW: i32 = 1;
   return (param(p, P_COUT) / param(p, P_GROUPS) + MR - 1) / MR;
 }
 
-// Address of the (group g, block b, tap t) run.
+// Address of the (group g, block b, slot t) run.
 // @ts-ignore: decorator
 @inline export function runAt(p: usize, g: i32, b: i32, t: i32): usize {
   const taps = param(p, P_KH) * param(p, P_KW);
-  return ptr(p, P_PACKED) + (<usize>biasFloats(p) << 2) +
+  return ptr(p, P_PACKED) + (<usize>(biasFloats(p) + slotWords(p)) << 2) +
     <usize>((g * blocksPerGroup(p) + b) * taps + t) * runBytes(p);
 }
 
@@ -46,7 +62,7 @@ export function packedBytes(p: usize, layout: i32): usize {
   const cing = <usize>(param(p, P_CIN) / param(p, P_GROUPS));
   const weights = layout == LAYOUT_RAW
     ? <usize>param(p, P_CIN) * <usize>(param(p, P_COUT) / param(p, P_GROUPS)) * taps
-    : <usize>param(p, P_GROUPS) * <usize>blocksPerGroup(p) * taps * cing * MR;
+    : <usize>slotWords(p) + <usize>param(p, P_GROUPS) * <usize>blocksPerGroup(p) * taps * cing * MR;
   return (<usize>biasFloats(p) + weights) << 2;
 }
 
@@ -65,18 +81,35 @@ export function pack(p: usize, layout: i32): void {
   }
   const groups = param(p, P_GROUPS);
   const cing = param(p, P_CIN) / groups, coutg = cout / groups;
-  const taps = param(p, P_KH) * param(p, P_KW);
+  const kh = param(p, P_KH), kw = param(p, P_KW);
+  const taps = kh * kw;
   const blocks = blocksPerGroup(p);
   const run = runBytes(p);
-  const tapStride = <usize>taps << 2;
+  // Slot table: number the taps phase by phase.
+  const table = body;
+  const sh = param(p, P_SH), sw = param(p, P_SW);
+  let slot = 0;
+  for (let qy = 0; qy < sh; qy++) {
+    for (let qx = 0; qx < sw; qx++) {
+      for (let ky = 0; ky < kh; ky++) {
+        if ((qy + param(p, P_PH) - ky * param(p, P_DH)) % sh != 0) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          if ((qx + param(p, P_PW) - kx * param(p, P_DW)) % sw != 0) continue;
+          store<i32>(table + (<usize>(ky * kw + kx) << 2), slot++);
+        }
+      }
+    }
+  }
+  for (let t = taps; t < slotWords(p); t++) store<i32>(table + (<usize>t << 2), 0);
+  const runs = table + (<usize>slotWords(p) << 2);
   for (let g = 0; g < groups; g++) {
     for (let b = 0; b < blocks; b++) {
       const rows = min<i32>(MR, coutg - b * MR);
-      const blockDst = body + <usize>((g * blocks + b) * taps) * run;
+      const blockDst = runs + <usize>((g * blocks + b) * taps) * run;
       for (let ci = 0; ci < cing; ci++) {
         // Source: `rows` channels x taps, contiguous; destination: MR floats in each tap's run.
         const src = w + (<usize>(((g * cing + ci) * coutg + b * MR) * taps) << 2);
-        packChannel(src, rows, taps, blockDst + <usize>ci * (MR * 4), run);
+        packChannel(src, rows, taps, table, blockDst + <usize>ci * (MR * 4), run);
       }
     }
   }
@@ -84,7 +117,7 @@ export function pack(p: usize, layout: i32): void {
 
 // One input channel of one block: for each tap t, out[t*run .. +MR) = w[0..MR)[t] (zero past
 // `rows`). Four taps at a time: the first four channels by a 4x4 transpose, the fifth by lanes.
-function packChannel(src: usize, rows: i32, taps: i32, dst: usize, run: usize): void {
+function packChannel(src: usize, rows: i32, taps: i32, table: usize, dst: usize, run: usize): void {
   const tapStride = <usize>taps << 2;
   let t = 0;
   for (; t + 4 <= taps; t += 4) {
@@ -96,18 +129,20 @@ function packChannel(src: usize, rows: i32, taps: i32, dst: usize, run: usize): 
     const r4 = rows > 4 ? v128.load(at + 4 * tapStride) : f32x4.splat(0);
     const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
     const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-    const d = dst + <usize>t * run;
-    v128.store(d, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
-    store<f32>(d, f32x4.extract_lane(r4, 0), 16);
-    v128.store(d + run, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
-    store<f32>(d + run, f32x4.extract_lane(r4, 1), 16);
-    v128.store(d + 2 * run, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
-    store<f32>(d + 2 * run, f32x4.extract_lane(r4, 2), 16);
-    v128.store(d + 3 * run, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
-    store<f32>(d + 3 * run, f32x4.extract_lane(r4, 3), 16);
+    const slots = table + (<usize>t << 2);
+    const d0 = dst + <usize>load<i32>(slots) * run, d1 = dst + <usize>load<i32>(slots, 4) * run;
+    const d2 = dst + <usize>load<i32>(slots, 8) * run, d3 = dst + <usize>load<i32>(slots, 12) * run;
+    v128.store(d0, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+    store<f32>(d0, f32x4.extract_lane(r4, 0), 16);
+    v128.store(d1, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+    store<f32>(d1, f32x4.extract_lane(r4, 1), 16);
+    v128.store(d2, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+    store<f32>(d2, f32x4.extract_lane(r4, 2), 16);
+    v128.store(d3, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+    store<f32>(d3, f32x4.extract_lane(r4, 3), 16);
   }
   for (; t < taps; t++) {
-    const d = dst + <usize>t * run;
+    const d = dst + <usize>load<i32>(table + (<usize>t << 2)) * run;
     let s = src + (<usize>t << 2);
     for (let r = 0; r < rows; r++) {
       store<f32>(d + (<usize>r << 2), load<f32>(s));

@@ -12,7 +12,7 @@ import {
   P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, P_SCRATCH, P_ROWS,
 } from "../params";
 import { phaseTapList, phaseLength } from "./phase";
-import { blocksPerGroup, runAt, runBytes } from "../pack";
+import { blocksPerGroup, runAt, runBytes, tapSlot } from "../pack";
 import { MR, NR, tileSegments } from "./tile";
 import { storeQuad, storeInterleaved } from "./store";
 
@@ -34,7 +34,7 @@ const TILE_BYTES: usize = MR * NR * 4;
 }
 // @ts-ignore: decorator
 @inline function slotBytes(kh: i32, kw: i32): usize {
-  return ((<usize>(kw + kh * kw) << 3) + 15 & ~15) + TILE_BYTES + panelBytes(kh, kw);
+  return ((<usize>kw << 3) + (<usize>(kh * kw) << 4) + 15 & ~15) + TILE_BYTES + panelBytes(kh, kw);
 }
 // @ts-ignore: decorator
 @inline function slotAt(scratch: usize, kh: i32, kw: i32, q: i32): usize {
@@ -129,21 +129,21 @@ function runItem(p: usize, item: i32): void {
       let ns0 = -1, ns1 = -1;
       let bs0: usize = NR * 4, bs1: usize = NR * 4;
       if (direct) {
-        ns0 = directSegments(tapsY, nty, slot0, ntx0, kw, ja, ia, na0 + nb0, h, w, x, run, slot0 + (<usize>kw << 3));
+        ns0 = directSegments(p, tapsY, nty, slot0, ntx0, ja, ia, na0 + nb0, h, w, x, cing, slot0 + (<usize>kw << 3));
         if (ns0 >= 0) bs0 = plane;
       }
       if (ns0 < 0) {
-        ns0 = packPanel(x + <usize>c0 * plane, h, w, tapsY, nty, slot0, ntx0, kw, kcc, <usize>c0 * (MR * 4),
+        ns0 = packPanel(p, x + <usize>c0 * plane, h, w, tapsY, nty, slot0, ntx0, kcc, <usize>c0 * (MR * 4),
                         run, ja, ia, na0, jb, ib, nb0, slot0 + (<usize>kw << 3), slot0 + slotBytes(kh, kw) - panelBytes(kh, kw));
       }
       const active1 = na1 + nb1 > 0;
       if (active1) {
         if (direct) {
-          ns1 = directSegments(tapsY, nty, slot1, ntx1, kw, ja, ia, na1 + nb1, h, w, x, run, slot1 + (<usize>kw << 3));
+          ns1 = directSegments(p, tapsY, nty, slot1, ntx1, ja, ia, na1 + nb1, h, w, x, cing, slot1 + (<usize>kw << 3));
           if (ns1 >= 0) bs1 = plane;
         }
         if (ns1 < 0) {
-          ns1 = packPanel(x + <usize>c0 * plane, h, w, tapsY, nty, slot1, ntx1, kw, kcc, <usize>c0 * (MR * 4),
+          ns1 = packPanel(p, x + <usize>c0 * plane, h, w, tapsY, nty, slot1, ntx1, kcc, <usize>c0 * (MR * 4),
                           run, ja, ia, na1, jb, ib, nb1, slot1 + (<usize>kw << 3), slot1 + slotBytes(kh, kw) - panelBytes(kh, kw));
         }
       }
@@ -154,9 +154,9 @@ function runItem(p: usize, item: i32): void {
         const a = aGroup + <usize>b * blockStride;
         const chan = <usize>b * MR * outPlane;
         const bb = bias + (<usize>(b * MR) << 2);
-        tileSegments(r, a, slot0 + (<usize>kw << 3), ns0, kcc, bs0, tile0);
+        tileSegments(r, a, slot0 + (<usize>kw << 3), ns0, bs0, tile0);
         if (active1) {
-          tileSegments(r, a, slot1 + (<usize>kw << 3), ns1, kcc, bs1, tile1);
+          tileSegments(r, a, slot1 + (<usize>kw << 3), ns1, bs1, tile1);
           storePair(tile0, tile1, r, chan, outPlane, oa, na0, na1, ob, nb0, nb1, bb, c0 == 0);
         } else {
           storeTile(tile0, r, chan, outPlane, oa, na0, ob, nb0, sw, bb, c0 == 0);
@@ -169,8 +169,9 @@ function runItem(p: usize, item: i32): void {
 
 // Segments for reading the input in place: one per tap whose input row is inside the image.
 // Returns -1 when some tap needs columns outside the row (the caller packs a panel instead).
-function directSegments(tapsY: usize, nty: i32, tapsX: usize, ntx: i32, kw: i32, j: i32, i: i32, cnt: i32,
-                        h: i32, w: i32, x: usize, run: usize, segs: usize): i32 {
+function directSegments(p: usize, tapsY: usize, nty: i32, tapsX: usize, ntx: i32, j: i32, i: i32,
+                        cnt: i32, h: i32, w: i32, x: usize, cing: i32, segs: usize): i32 {
+  const run = runBytes(p);
   let n = 0;
   for (let ty = 0; ty < nty; ty++) {
     const iy = j + load<i32>(tapsY + (<usize>ty << 3), 4);
@@ -181,9 +182,10 @@ function directSegments(tapsY: usize, nty: i32, tapsX: usize, ntx: i32, kw: i32,
       if (ix + cnt <= 0 || ix >= w) continue;
       if (ix < 0 || ix + cnt > w) return -1;
       const kx = load<i32>(tapsX + (<usize>tx << 3));
-      const at = segs + (<usize>n << 3);
-      store<u32>(at, <u32>(<usize>(ky * kw + kx) * run));
+      const at = segs + (<usize>n << 4);
+      store<u32>(at, <u32>(<usize>tapSlot(p, ky, kx) * run));
       store<u32>(at, <u32>(x + (<usize>(iy * w + ix) << 2)), 4);
+      store<i32>(at, cing, 8);
       n++;
     }
   }
@@ -192,8 +194,8 @@ function directSegments(tapsY: usize, nty: i32, tapsX: usize, ntx: i32, kw: i32,
 
 // Packs input channels [c0, c0 + kcc) (x already points at c0) of every tap that touches the tile
 // into the panel, zero outside the image; writes one segment per kept tap; returns their count.
-function packPanel(x: usize, h: i32, w: i32, tapsY: usize, nty: i32, tapsX: usize, ntx: i32,
-                   kwTaps: i32, kcc: i32, aChunk: usize, run: usize, ja: i32, ia: i32, na: i32,
+function packPanel(p: usize, x: usize, h: i32, w: i32, tapsY: usize, nty: i32, tapsX: usize, ntx: i32,
+                   kcc: i32, aChunk: usize, run: usize, ja: i32, ia: i32, na: i32,
                    jb: i32, ib: i32, nb: i32, segs: usize, panel: usize): i32 {
   const plane = <usize>(h * w) << 2;
   let ns = 0;
@@ -211,10 +213,18 @@ function packPanel(x: usize, h: i32, w: i32, tapsY: usize, nty: i32, tapsX: usiz
       const useB = rowB && xb < w && xb + nb > 0;
       if (!useA && !useB) continue;
       const kx = load<i32>(tapsX + (<usize>tx << 3));
-      const at = segs + (<usize>ns << 3);
-      store<u32>(at, <u32>(<usize>(ky * kwTaps + kx) * run + aChunk));
-      store<u32>(at, <u32>dst, 4);
-      ns++;
+      const aOff = <u32>(<usize>tapSlot(p, ky, kx) * run + aChunk);
+      const prev = segs + (<usize>(ns - 1) << 4);
+      if (ns > 0 && load<u32>(prev) + <u32>load<i32>(prev, 8) * (MR * 4) == aOff) {
+        // Adjacent weight runs and (always) adjacent panel rows: one longer segment.
+        store<i32>(prev, load<i32>(prev, 8) + kcc, 8);
+      } else {
+        const at = segs + (<usize>ns << 4);
+        store<u32>(at, aOff);
+        store<u32>(at, <u32>dst, 4);
+        store<i32>(at, kcc, 8);
+        ns++;
+      }
       const srcA = x + (<usize>(ya * w + xa) << 2);
       const srcB = x + (<usize>(yb * w + xb) << 2);
       const fullA = useA && xa >= 0 && xa + 4 <= w;
