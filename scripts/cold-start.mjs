@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.RUNS ?? 15);
-const entry = pathToFileURL(join(root, 'dist', 'index.js')).href;
+const entry = pathToFileURL(join(root, "dist", "convtranspose-wasm.js")).href; // the package entry (exports["."].import)
 const child = `
 const x = { data: new Float32Array(256 * 8 * 8).map((_, i) => Math.sin(i)), shape: [1, 256, 8, 8] };
 const w = { data: new Float32Array(256 * 128 * 16).map((_, i) => Math.cos(i) * 0.05), shape: [256, 128, 4, 4] };

@@ -35,7 +35,7 @@ async function bundle(entry, stubBinaries) {
   });
   return r.outputFiles[0].contents;
 }
-const entries = ['index.js', 'worker.js'].filter((f) => existsSync(join(dist, f)));
+const entries = ['index.js']; // the whole library: it imports every other module (the worker's source included)
 let jsOnly = 0, jsFull = 0;
 for (const e of entries) {
   const own = await bundle(join(dist, e), true), full = await bundle(join(dist, e), false);

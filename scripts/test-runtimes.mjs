@@ -76,7 +76,7 @@ await step('pack', async () => {
   const problems = [];
   const allowed = /^(dist\/.+\.(js|d\.ts|wasm)|package\.json|README\.md|LICENSE(\.\w+)?)$/;
   for (const f of files) if (!allowed.test(f)) problems.push(`unexpected file in tarball: ${f}`);
-  for (const need of ['dist/index.js', 'dist/index.d.ts', 'dist/workerd.js', 'package.json']) {
+  for (const need of ['dist/convtranspose-wasm.js', 'dist/index.d.ts', 'dist/workerd.js', 'package.json']) {
     if (!files.includes(need)) problems.push(`tarball lacks ${need}`);
   }
   if (!files.some((f) => f.endsWith('.wasm'))) problems.push('tarball holds no .wasm file');
@@ -86,7 +86,7 @@ await step('pack', async () => {
     if (pkg[k] && Object.keys(pkg[k]).length) problems.push(`package.json has runtime ${k}: ${Object.keys(pkg[k]).join(', ')}`);
   }
   if (packed.unpackedSize > 384 * 1024) problems.push(`unpacked size ${packed.unpackedSize} B is over 384 KiB`);
-  for (const f of packed.files) if (f.size > 100 * 1024) problems.push(`${f.path} is ${f.size} B`);
+  for (const f of packed.files) if (f.size > 160 * 1024) problems.push(`${f.path} is ${f.size} B`);
   const note = `(${files.length} files, ${packed.size} B packed, ${packed.unpackedSize} B unpacked${files.includes('README.md') ? '' : '; no README.md in the repo yet'})`;
   record('pack', { passed: problems.length ? 0 : 1, failed: problems.length ? 1 : 0, failures: problems }, note);
 });
