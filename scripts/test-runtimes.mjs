@@ -263,6 +263,16 @@ async function checkExplainer(browser, url) {
   const after = await page.evaluate(() => window.__explainer);
   check(after.outputShape?.join('x') === '1x3x6x8' && after.matchesReference, `after stride=2: ${JSON.stringify(after)}`);
   await page.screenshot({ path: join(shots, 'explainer-stride2.png'), fullPage: true });
+  // Padding 1 cuts one row and column from each side, output padding 1 adds one back at the
+  // bottom and right: (2-1)*2 - 2 + 3 + 1 + 1 = 5 by (3-1)*2 - 2 + 3 + 1 + 1 = 7.
+  await page.fill('#padding', '1');
+  await page.fill('#outputPadding', '1');
+  await page.waitForFunction(() => window.__explainer?.outputShape?.join('x') === '1x3x5x7', null, { timeout: 10_000 }).catch(() => {});
+  const padded = await page.evaluate(() => window.__explainer);
+  const hatched = await page.$$eval('#canvas td.cropped', (els) => els.length);
+  check(padded.outputShape?.join('x') === '1x3x5x7' && padded.matchesReference && hatched > 0,
+    `after padding=1, output padding=1: ${JSON.stringify(padded)}, ${hatched} hatched cells`);
+  await page.screenshot({ path: join(shots, 'explainer-padding.png'), fullPage: true });
   check(errors.length === 0, `page errors: ${errors.join('; ')}`);
   await page.close();
   return r;
