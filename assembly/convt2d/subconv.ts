@@ -16,9 +16,14 @@ import { blocksPerGroup, runAt, runBytes, tapSlot } from "../pack";
 import { MR, NR, tileSegments } from "./tile";
 import { storeQuad, storeInterleaved } from "./store";
 
-// Panel budget in floats (32 KiB): input channels are split into chunks that fit.
-const PANEL_FLOATS: i32 = 8192;
+// Panel budget in floats (64 KiB, shared by the tiles of a tile group): consecutive tiles of a
+// phase row are packed together, then each channel block runs over all of them, so the packing
+// reads whole input lines once and a block's weights stay in L1 across the group's tiles.
+// Input channels are split into chunks only when one tile alone does not fit.
+const PANEL_FLOATS: i32 = 16384;
+const GROUP_TILES: i32 = 16;
 const TILE_BYTES: usize = MR * NR * 4;
+const REC_BYTES: usize = 64; // per tile of a group: geometry, output pointers, segment counts
 
 // Phases handled together per item along x: with stride 2 the two column phases are computed
 // side by side so their tiles interleave into whole f32x4 output stores.
@@ -27,23 +32,37 @@ const TILE_BYTES: usize = MR * NR * 4;
   return sw == 2 ? 2 : 1;
 }
 
-// Scratch: the row tap list, then per phase of a pass: column tap list, segments, tile, panel.
+// Scratch layout, in order: row taps, column taps of both phases, two tiles, the tile records,
+// the segment lists (two per tile of a group), the panel.
 // @ts-ignore: decorator
-@inline function panelBytes(kh: i32, kw: i32): usize {
-  return max<usize>(PANEL_FLOATS, <usize>kh * <usize>kw * NR) << 2;
+@inline function segBytes(kh: i32, kw: i32): usize {
+  return <usize>(kh * kw) << 4;
 }
 // @ts-ignore: decorator
-@inline function slotBytes(kh: i32, kw: i32): usize {
-  return ((<usize>kw << 3) + (<usize>(kh * kw) << 4) + 15 & ~15) + TILE_BYTES + panelBytes(kh, kw);
+@inline function tapsXAt(scratch: usize, kh: i32, kw: i32, q: i32): usize {
+  return scratch + ((<usize>kh << 3) + 15 & ~15) + <usize>q * ((<usize>kw << 3) + 15 & ~15);
 }
 // @ts-ignore: decorator
-@inline function slotAt(scratch: usize, kh: i32, kw: i32, q: i32): usize {
-  return scratch + ((<usize>kh << 3) + 15 & ~15) + <usize>q * slotBytes(kh, kw);
+@inline function tilesAt(scratch: usize, kh: i32, kw: i32): usize {
+  return tapsXAt(scratch, kh, kw, 2);
+}
+// @ts-ignore: decorator
+@inline function recordsAt(scratch: usize, kh: i32, kw: i32): usize {
+  return tilesAt(scratch, kh, kw) + 2 * TILE_BYTES;
+}
+// @ts-ignore: decorator
+@inline function segsAt(scratch: usize, kh: i32, kw: i32): usize {
+  return recordsAt(scratch, kh, kw) + <usize>GROUP_TILES * REC_BYTES;
+}
+// @ts-ignore: decorator
+@inline function panelAt(scratch: usize, kh: i32, kw: i32): usize {
+  return segsAt(scratch, kh, kw) + <usize>(2 * GROUP_TILES) * segBytes(kh, kw);
 }
 
 export function subconvScratchBytes(p: usize): usize {
   const kh = param(p, P_KH), kw = param(p, P_KW);
-  return slotAt(0, kh, kw, phasesPerPass(param(p, P_SW)));
+  const panel = max<usize>(PANEL_FLOATS, <usize>kh * <usize>kw * (2 * NR)) << 2;
+  return panelAt(0, kh, kw) + panel;
 }
 
 // @ts-ignore: decorator
@@ -86,11 +105,14 @@ function runItem(p: usize, item: i32): void {
 
   const kh = param(p, P_KH), kw = param(p, P_KW);
   const scratch = ptr(p, P_SCRATCH);
-  const tapsY = scratch;
-  const slot0 = slotAt(scratch, kh, kw, 0), slot1 = slotAt(scratch, kh, kw, 1);
+  const tapsY = scratch, tapsX0 = tapsXAt(scratch, kh, kw, 0), tapsX1 = tapsXAt(scratch, kh, kw, 1);
+  const tile0 = tilesAt(scratch, kh, kw), tile1 = tile0 + TILE_BYTES;
+  const records = recordsAt(scratch, kh, kw), segsBase = segsAt(scratch, kh, kw);
+  const panel = panelAt(scratch, kh, kw);
+  const sb = segBytes(kh, kw);
   const nty = phaseTapList(qy, param(p, P_PH), kh, param(p, P_DH), sh, tapsY);
-  const ntx0 = phaseTapList(qx0, param(p, P_PW), kw, param(p, P_DW), sw, slot0);
-  const ntx1 = xq == 2 ? phaseTapList(qx0 + 1, param(p, P_PW), kw, param(p, P_DW), sw, slot1) : 0;
+  const ntx0 = phaseTapList(qx0, param(p, P_PW), kw, param(p, P_DW), sw, tapsX0);
+  const ntx1 = xq == 2 ? phaseTapList(qx0 + 1, param(p, P_PW), kw, param(p, P_DW), sw, tapsX1) : 0;
 
   const cin = param(p, P_CIN), cout = param(p, P_COUT);
   const cing = cin / groups, coutg = cout / groups;
@@ -104,67 +126,99 @@ function runItem(p: usize, item: i32): void {
   const aGroup = runAt(p, g, 0, 0);
   const blockStride = <usize>(kh * kw) * runBytes(p);
   const run = runBytes(p);
-  const ntMax = max<i32>(ntx0, ntx1) * nty;
-  let kc = cing;
-  if (<i64>ntMax * cing * NR > PANEL_FLOATS) kc = max<i32>(1, PANEL_FLOATS / (ntMax * NR));
+
+  // Tiles per group, and the input-channel chunk when one tile's panel is over budget.
+  const perChannel = <i64>(nty * (ntx0 + ntx1)) * NR; // panel floats per input channel per tile
+  let kc = cing, group = GROUP_TILES;
+  if (perChannel * cing > PANEL_FLOATS) {
+    group = 1;
+    kc = max<i32>(1, <i32>(PANEL_FLOATS / max<i64>(1, perChannel)));
+  } else if (perChannel > 0) {
+    group = <i32>min<i64>(GROUP_TILES, PANEL_FLOATS / (perChannel * cing));
+  }
 
   const perRow = (wp0 + 3) >> 2;
-  const total = (j1 - j0) * perRow;
-  for (let gi = 0; gi < total; gi += 2) {
-    const ja = j0 + gi / perRow, ia = (gi % perRow) << 2;
-    let jb = 0, ib = 0;
-    const hasB = gi + 1 < total;
-    if (hasB) { jb = j0 + (gi + 1) / perRow; ib = ((gi + 1) % perRow) << 2; }
-    // Pixels of each phase in each quad (phase 1 can be one column shorter than phase 0).
-    const na0 = min<i32>(4, wp0 - ia), nb0 = hasB ? min<i32>(4, wp0 - ib) : 0;
-    const na1 = max<i32>(0, min<i32>(4, wp1 - ia)), nb1 = hasB ? max<i32>(0, min<i32>(4, wp1 - ib)) : 0;
-    const oa = y + (<usize>((qy + ja * sh) * ow + qx0 + ia * sw) << 2);
-    const ob = y + (<usize>((qy + jb * sh) * ow + qx0 + ib * sw) << 2);
-    const contiguous = !hasB || (jb == ja && ib == ia + 4);
-    const direct = kc == cing && blocks <= 2 && contiguous;
+  const quads = (j1 - j0) * perRow;
+  const tiles = (quads + 1) >> 1;
+  for (let tg = 0; tg < tiles; tg += group) {
+    const tEnd = min<i32>(tiles, tg + group);
     let c0 = 0;
     do {
       const kcc = min<i32>(kc, cing - c0);
-      // Segments for phase 0 (and 1): in place where possible, else from a packed panel.
-      let ns0 = -1, ns1 = -1;
-      let bs0: usize = NR * 4, bs1: usize = NR * 4;
-      if (direct) {
-        ns0 = directSegments(p, tapsY, nty, slot0, ntx0, ja, ia, na0 + nb0, h, w, x, cing, slot0 + (<usize>kw << 3));
-        if (ns0 >= 0) bs0 = plane;
-      }
-      if (ns0 < 0) {
-        ns0 = packPanel(p, x + <usize>c0 * plane, h, w, tapsY, nty, slot0, ntx0, kcc, <usize>c0 * (MR * 4),
-                        run, ja, ia, na0, jb, ib, nb0, slot0 + (<usize>kw << 3), slot0 + slotBytes(kh, kw) - panelBytes(kh, kw));
-      }
-      const active1 = na1 + nb1 > 0;
-      if (active1) {
+      let cursor = panel;
+      for (let ti = tg; ti < tEnd; ti++) {
+        const gi = ti << 1;
+        const ja = j0 + gi / perRow, ia = (gi % perRow) << 2;
+        let jb = 0, ib = 0;
+        const hasB = gi + 1 < quads;
+        if (hasB) { jb = j0 + (gi + 1) / perRow; ib = ((gi + 1) % perRow) << 2; }
+        // Pixels of each phase in each quad (phase 1 can be one column shorter than phase 0).
+        const na0 = min<i32>(4, wp0 - ia), nb0 = hasB ? min<i32>(4, wp0 - ib) : 0;
+        const na1 = max<i32>(0, min<i32>(4, wp1 - ia)), nb1 = hasB ? max<i32>(0, min<i32>(4, wp1 - ib)) : 0;
+        const direct = kc == cing && blocks <= 2 && (!hasB || (jb == ja && ib == ia + 4));
+        const segs0 = segsBase + <usize>((ti - tg) << 1) * sb, segs1 = segs0 + sb;
+        // Segments for phase 0 (and 1): in place where possible, else from packed panels.
+        let ns0 = -1, ns1 = 0;
+        let bs0: usize = NR * 4, bs1: usize = NR * 4;
         if (direct) {
-          ns1 = directSegments(p, tapsY, nty, slot1, ntx1, ja, ia, na1 + nb1, h, w, x, cing, slot1 + (<usize>kw << 3));
-          if (ns1 >= 0) bs1 = plane;
+          ns0 = directSegments(p, tapsY, nty, tapsX0, ntx0, ja, ia, na0 + nb0, h, w, x, cing, segs0);
+          if (ns0 >= 0) bs0 = plane;
         }
-        if (ns1 < 0) {
-          ns1 = packPanel(p, x + <usize>c0 * plane, h, w, tapsY, nty, slot1, ntx1, kcc, <usize>c0 * (MR * 4),
-                          run, ja, ia, na1, jb, ib, nb1, slot1 + (<usize>kw << 3), slot1 + slotBytes(kh, kw) - panelBytes(kh, kw));
+        if (ns0 < 0) {
+          ns0 = packPanel(p, x + <usize>c0 * plane, h, w, tapsY, nty, tapsX0, ntx0, kcc, <usize>c0 * (MR * 4),
+                          run, ja, ia, na0, jb, ib, nb0, segs0, cursor);
+          cursor = panelEnd(segs0, ns0, cursor);
         }
+        if (na1 + nb1 > 0) {
+          ns1 = -1;
+          if (direct) {
+            ns1 = directSegments(p, tapsY, nty, tapsX1, ntx1, ja, ia, na1 + nb1, h, w, x, cing, segs1);
+            if (ns1 >= 0) bs1 = plane;
+          }
+          if (ns1 < 0) {
+            ns1 = packPanel(p, x + <usize>c0 * plane, h, w, tapsY, nty, tapsX1, ntx1, kcc, <usize>c0 * (MR * 4),
+                            run, ja, ia, na1, jb, ib, nb1, segs1, cursor);
+            cursor = panelEnd(segs1, ns1, cursor);
+          }
+        }
+        const rec = records + <usize>(ti - tg) * REC_BYTES;
+        store<u32>(rec, <u32>(y + (<usize>((qy + ja * sh) * ow + qx0 + ia * sw) << 2)));
+        store<u32>(rec, <u32>(y + (<usize>((qy + jb * sh) * ow + qx0 + ib * sw) << 2)), 4);
+        store<i32>(rec, na0, 8); store<i32>(rec, nb0, 12);
+        store<i32>(rec, na1, 16); store<i32>(rec, nb1, 20);
+        store<i32>(rec, ns0, 24); store<i32>(rec, ns1, 28);
+        store<u32>(rec, <u32>bs0, 32); store<u32>(rec, <u32>bs1, 36);
       }
-      const tile0 = slot0 + slotBytes(kh, kw) - panelBytes(kh, kw) - TILE_BYTES;
-      const tile1 = slot1 + slotBytes(kh, kw) - panelBytes(kh, kw) - TILE_BYTES;
       for (let b = 0; b < blocks; b++) {
         const r = min<i32>(MR, coutg - b * MR);
         const a = aGroup + <usize>b * blockStride;
         const chan = <usize>b * MR * outPlane;
         const bb = bias + (<usize>(b * MR) << 2);
-        tileSegments(r, a, slot0 + (<usize>kw << 3), ns0, bs0, tile0);
-        if (active1) {
-          tileSegments(r, a, slot1 + (<usize>kw << 3), ns1, bs1, tile1);
-          storePair(tile0, tile1, r, chan, outPlane, oa, na0, na1, ob, nb0, nb1, bb, c0 == 0);
-        } else {
-          storeTile(tile0, r, chan, outPlane, oa, na0, ob, nb0, sw, bb, c0 == 0);
+        for (let ti = tg; ti < tEnd; ti++) {
+          const rec = records + <usize>(ti - tg) * REC_BYTES;
+          const segs0 = segsBase + <usize>((ti - tg) << 1) * sb;
+          const oa = <usize>load<u32>(rec), ob = <usize>load<u32>(rec, 4);
+          const na0 = load<i32>(rec, 8), nb0 = load<i32>(rec, 12);
+          const na1 = load<i32>(rec, 16), nb1 = load<i32>(rec, 20);
+          tileSegments(r, a, segs0, load<i32>(rec, 24), <usize>load<u32>(rec, 32), tile0);
+          if (na1 + nb1 > 0) {
+            tileSegments(r, a, segs0 + sb, load<i32>(rec, 28), <usize>load<u32>(rec, 36), tile1);
+            storePair(tile0, tile1, r, chan, outPlane, oa, na0, na1, ob, nb0, nb1, bb, c0 == 0);
+          } else {
+            storeTile(tile0, r, chan, outPlane, oa, na0, ob, nb0, sw, bb, c0 == 0);
+          }
         }
       }
       c0 += kc;
     } while (c0 < cing);
   }
+}
+
+// First panel byte after the rows that `ns` packed segments use.
+function panelEnd(segs: usize, ns: i32, start: usize): usize {
+  let end = start;
+  for (let i = 0; i < ns; i++) end += <usize>load<i32>(segs + (<usize>i << 4), 8) * (NR * 4);
+  return end;
 }
 
 // Segments for reading the input in place: one per tap whose input row is inside the image.
