@@ -39,15 +39,39 @@ const INPUT_SLACK = 32;
  * Memory with the 4 GiB maximum the builds declare: engines then need no bounds check per access.
  * Runtimes that cannot reserve that much get a smaller maximum (the module accepts any up to it).
  */
-function createMemory(): WebAssembly.Memory {
+function createMemory(shared: boolean): WebAssembly.Memory {
   for (const maximum of [65536, 16384, 4096]) {
     try {
-      return new WebAssembly.Memory({ initial: 2, maximum });
+      return new WebAssembly.Memory({ initial: 2, maximum, shared });
     } catch {
       // try a smaller reservation
     }
   }
-  return new WebAssembly.Memory({ initial: 2, maximum: 1024 });
+  return new WebAssembly.Memory({ initial: 2, maximum: 1024, shared });
+}
+
+/** Bytes of one parameter block (each thread of a threaded call has its own). */
+export const BLOCK_BYTES = P_SLOTS * 4;
+
+/**
+ * A call laid out for several threads: the input and output, and per thread a parameter block
+ * (thread t's at `params + t * BLOCK_BYTES`) with its own scratch. Items [0, items) of the
+ * `${path}Run` export compute the output; any thread may run any item, each exactly once.
+ */
+export interface ThreadedCall {
+  readonly path: Path;
+  readonly params: number;
+  readonly items: number;
+  /**
+   * Allocates the JavaScript output array and touches its pages. The calling thread does this
+   * while the workers start on the items: first writes to fresh memory page-fault, which costs
+   * as much as the copy itself (~2 ms for 4 MiB).
+   */
+  allocOutput(): void;
+  /** Copies the output out (allocOutput() first if not done); then frees the call's buffers. */
+  finish(): Float32Array;
+  /** Frees the call's buffers without reading them (a failed call). */
+  free(): void;
 }
 
 function mib(bytes: number): string {
@@ -57,13 +81,22 @@ function mib(bytes: number): string {
 export class Engine {
   readonly variant: Variant;
   readonly memory: WebAssembly.Memory;
+  /** The compiled build, which worker threads instantiate over the same (shared) memory. */
+  readonly module: WebAssembly.Module;
+  /** Whether this is the threads build over a shared memory. */
+  readonly shared: boolean;
   private readonly k: KernelExports;
   private readonly arena: Arena;
   private readonly params: number;
+  // Packed weights that queued threaded calls still read: released only when the last one ends.
+  private readonly pins = new Map<number, { count: number; released: boolean }>();
 
-  private constructor(variant: Variant, memory: WebAssembly.Memory, exports: KernelExports) {
+  private constructor(variant: Variant, module: WebAssembly.Module, memory: WebAssembly.Memory,
+                      shared: boolean, exports: KernelExports) {
     this.variant = variant;
+    this.module = module;
     this.memory = memory;
+    this.shared = shared;
     this.k = exports;
     if (exports.paramSlots() !== P_SLOTS) {
       throw new Error(`kernel build ${variant} has a parameter block of ${exports.paramSlots()} slots, src/abi.ts expects ${P_SLOTS}`);
@@ -81,10 +114,15 @@ export class Engine {
     };
   }
 
-  static async create(variant: Variant, module: WebAssembly.Module): Promise<Engine> {
-    const memory = createMemory();
+  /** Runs items [begin, end) of a path's kernel on the parameter block at `p` (this thread). */
+  run(path: Path, p: number, begin: number, end: number): void {
+    this.path(path).run(p, begin, end);
+  }
+
+  static async create(variant: Variant, module: WebAssembly.Module, shared = false): Promise<Engine> {
+    const memory = createMemory(shared);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    return new Engine(variant, memory, instance.exports as unknown as KernelExports);
+    return new Engine(variant, module, memory, shared, instance.exports as unknown as KernelExports);
   }
 
   /** Bytes of linear memory, for tests and diagnostics. */
@@ -146,7 +184,24 @@ export class Engine {
   }
 
   release(packed: PackedWeights): void {
-    if (packed.engine === this) this.arena.release(packed.at);
+    if (packed.engine !== this) return;
+    const pin = this.pins.get(packed.at);
+    if (pin) pin.released = true;
+    else this.arena.release(packed.at);
+  }
+
+  /** Keeps packed weights allocated until unpin(), even if released meanwhile (queued calls). */
+  pin(packed: PackedWeights): void {
+    const pin = this.pins.get(packed.at);
+    if (pin) pin.count++;
+    else this.pins.set(packed.at, { count: 1, released: false });
+  }
+
+  unpin(packed: PackedWeights): void {
+    const pin = this.pins.get(packed.at);
+    if (!pin || --pin.count > 0) return;
+    this.pins.delete(packed.at);
+    if (pin.released) this.arena.release(packed.at);
   }
 
   /** Runs the layer on `input` with weights packed by pack(); returns a fresh output array. */
@@ -176,13 +231,73 @@ export class Engine {
     }
   }
 
-  /** The functional call: pack, run, release. */
-  call(info: ConvInfo, input: Float32Array, weight: Float32Array, bias: Float32Array | null): Float32Array {
+  /**
+   * Lays out a call for `threads` threads (see ThreadedCall). `pickRows` chooses the phase rows
+   * per work item, given the item count at any row count and the full count (policy: split.ts).
+   * The output must not be empty.
+   */
+  prepareThreaded(info: ConvInfo, input: Float32Array, packed: PackedWeights, threads: number,
+                  pickRows: (itemsAt: (rows: number) => number, fullRows: number) => number): ThreadedCall {
+    const outLen = info.n * info.cout * info.oh * info.ow;
+    const name = choosePath(info);
+    if (packed.layout !== layoutOf(name)) throw new Error('packed weights are in the wrong layout for this path');
+    const path = this.path(name);
+    const view = (at: number) => new Int32Array(this.memory.buffer, at, P_SLOTS);
+    const itemsAt = (rows: number) => {
+      writeParams(view(this.params), info, {}, rows);
+      return path.items(this.params);
+    };
+    const rows = pickRows(itemsAt, Math.ceil(info.oh / info.sh));
+    const items = itemsAt(rows);
+    const scratch = alignUp(path.scratch(this.params));
+    this.checkFits({ input: input.byteLength + INPUT_SLACK, output: outLen * 4, scratch: scratch * threads, 'parameter blocks': BLOCK_BYTES * threads });
+    const temps: number[] = [];
+    const free = () => { temps.splice(0).forEach((t) => this.arena.release(t)); };
+    try {
+      const x = this.arena.alloc(input.byteLength + INPUT_SLACK);
+      temps.push(x);
+      new Float32Array(this.memory.buffer, x, input.length).set(input);
+      const y = this.arena.alloc(outLen * 4);
+      temps.push(y);
+      const blocks = this.arena.alloc(BLOCK_BYTES * threads);
+      temps.push(blocks);
+      const s = this.arena.alloc(scratch * threads);
+      temps.push(s);
+      for (let t = 0; t < threads; t++) {
+        writeParams(view(blocks + t * BLOCK_BYTES), info, { x, y, packed: packed.at, scratch: s + t * scratch }, rows);
+      }
+      let out: Float32Array | null = null;
+      const allocOutput = () => { out ??= new Float32Array(outLen).fill(0); };
+      return {
+        path: name, params: blocks, items, free, allocOutput,
+        finish: () => {
+          try {
+            allocOutput();
+            out!.set(new Float32Array(this.memory.buffer, y, outLen));
+            return out!;
+          } finally {
+            free();
+          }
+        },
+      };
+    } catch (e) {
+      free();
+      throw e;
+    }
+  }
+
+  /** The up-front size check of the functional call (throws the same RangeError as call()). */
+  checkCall(info: ConvInfo, input: Float32Array, weight: Float32Array): void {
     const outBytes = info.n * info.cout * info.oh * info.ow * 4;
     this.checkFits({
       input: input.byteLength, weight: weight.byteLength, 'packed weights': this.packedBound(info),
       output: outBytes,
     });
+  }
+
+  /** The functional call: pack, run, release. */
+  call(info: ConvInfo, input: Float32Array, weight: Float32Array, bias: Float32Array | null): Float32Array {
+    this.checkCall(info, input, weight);
     const packed = this.pack(info, weight, bias, layoutOf(choosePath(info)));
     try {
       return this.forward(info, input, packed);

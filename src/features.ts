@@ -55,3 +55,20 @@ export function detectFeatures(): Features {
   };
   return cached;
 }
+
+/**
+ * Why WebAssembly threads cannot run here, or null when they can: shared memory needs
+ * SharedArrayBuffer, which browsers give only to cross-origin isolated pages. Checked afresh on
+ * every call (a page's isolation does not change, but tests replace the globals).
+ */
+export function threadsUnavailable(): string | null {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Atomics?: unknown };
+  if (g.crossOriginIsolated === false) {
+    return 'this page is not cross-origin isolated, so SharedArrayBuffer is off (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (typeof g.SharedArrayBuffer !== 'function' || typeof g.Atomics !== 'object') {
+    return 'this runtime has no SharedArrayBuffer/Atomics, which shared WebAssembly memory needs';
+  }
+  if (!validates(THREADS)) return 'this runtime does not support WebAssembly threads (shared memory and atomics)';
+  return null;
+}

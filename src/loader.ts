@@ -14,6 +14,12 @@ const BASE64: Record<Variant, string | WebAssembly.Module> = {
   simd128: binaries.simd128,
 };
 
+// The same code built for shared memory (--enable threads --sharedMemory): the thread pool's builds.
+const THREADS_BASE64: Record<Variant, string | WebAssembly.Module> = {
+  'relaxed-simd': binaries.relaxedSimdThreads,
+  simd128: binaries.simd128Threads,
+};
+
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
@@ -32,21 +38,25 @@ export function bestVariant(): Variant {
   return best;
 }
 
-const modules = new Map<Variant, Promise<WebAssembly.Module>>();
+const modules = new Map<string, Promise<WebAssembly.Module>>();
 
-export function compileVariant(variant: Variant): Promise<WebAssembly.Module> {
-  let m = modules.get(variant);
+/** Compiles a build once: `threads` selects its shared-memory twin. */
+export function compileVariant(variant: Variant, threads = false): Promise<WebAssembly.Module> {
+  const key = threads ? `${variant}-threads` : variant;
+  let m = modules.get(key);
   if (!m) {
-    const src = BASE64[variant];
+    const src = (threads ? THREADS_BASE64 : BASE64)[variant];
     m = typeof src === 'string' ? WebAssembly.compile(decodeBase64(src)) : Promise.resolve(src);
-    modules.set(variant, m);
+    modules.set(key, m);
+    m.catch(() => modules.delete(key));
   }
   return m;
 }
 
-export async function loadEngine(variant: Variant): Promise<Engine> {
+/** An engine on `variant`; with `shared`, the threads build over a shared memory (see pool.ts). */
+export async function loadEngine(variant: Variant, shared = false): Promise<Engine> {
   if (!supportedVariants().includes(variant)) {
     throw new Error(`the ${variant} build is not supported by this runtime (it validates: ${supportedVariants().join(', ') || 'none'})`);
   }
-  return Engine.create(variant, await compileVariant(variant));
+  return Engine.create(variant, await compileVariant(variant, shared), shared);
 }

@@ -5,6 +5,7 @@ import { Layout, choosePath, layoutOf } from './plan.js';
 import { ConvInfo, Pair, normalizeOptions, toPair } from './shape.js';
 import { currentEngine } from './state.js';
 import { Tensor, TensorLike, checkTensor, shapeString } from './tensor.js';
+import { forwardAsync } from './threaded.js';
 import { checkedCall } from './validate.js';
 
 export interface ConvTranspose2dModuleOptions {
@@ -164,5 +165,22 @@ export class ConvTranspose2d {
     const info = this.prepare(input, outputSize);
     const out = engine.forward(info, input.data, this.packedFor(engine, info));
     return new Tensor(out, info.outputShape);
+  }
+
+  /**
+   * forward() spread over the threads of init({ threads }); resolves with the output. The call
+   * uses the weight and bias as they are when it is made, even if they are replaced before it
+   * runs; errors reject with the error forward() would throw.
+   */
+  forwardAsync(input: TensorLike, outputSize?: readonly number[]): Promise<Tensor> {
+    try {
+      const engine = currentEngine();
+      if (!engine) throw new Error('ConvTranspose2d.forwardAsync: call `await init()` before running the WebAssembly kernel');
+      const info = this.prepare(input, outputSize);
+      return forwardAsync(engine, info, input.data, this.packedFor(engine, info))
+        .then((out) => new Tensor(out, info.outputShape));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 }

@@ -1,0 +1,259 @@
+// The thread pool: threads - 1 workers running the engine's threads build over its shared memory,
+// plus the calling thread. Calls queue and run one at a time; each is spread over every thread.
+//
+// Coordination is through a small control block (worker.ts) with Atomics: the pool writes the
+// job, bumps SEQ and notifies; every thread, the calling one included, claims chunks of work items
+// with compare-and-swap on NEXT and counts them in DONE. The calling thread then waits for the
+// chunks still running elsewhere: it polls for a short while (they are small), then waits
+// asynchronously. Work items write disjoint parts of the output, so no other locking is needed.
+import { BLOCK_BYTES, Engine, ThreadedCall } from './engine.js';
+import { Thread, spawnThread } from './spawn.js';
+import { C, CONTROL_SLOTS, NOT_READY, WorkerReply } from './worker.js';
+
+/** Busy-poll iterations a worker spends on SEQ after a job before sleeping in Atomics.wait. */
+const WORKER_SPIN = 20000;
+/** How long the calling thread polls for the other threads' last chunks before sleeping. */
+const POLL_MS = 0.05;
+/** How long it may then block in Atomics.wait (where allowed) before waiting asynchronously. */
+const BLOCK_MS = 50;
+/** How long workers may take to start. */
+const START_MS = 20000;
+
+type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: Promise<unknown> | string };
+
+const pools = new WeakMap<Engine, Pool>();
+
+let blocking: boolean | undefined;
+
+/** Whether Atomics.wait may block this thread (browsers forbid it on their main thread). */
+function canBlock(): boolean {
+  if (blocking === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blocking = true;
+    } catch {
+      blocking = false;
+    }
+  }
+  return blocking;
+}
+
+/** The running pool of an engine, or null (one thread, or disposed). */
+export function poolOf(engine: Engine): Pool | null {
+  return pools.get(engine) ?? null;
+}
+
+export class Pool {
+  readonly engine: Engine;
+  private readonly workers: Thread[];
+  private readonly ctl: Int32Array;
+  private readonly runs: string[];
+  private tag = 0;
+  private busy = false;
+  private closed = false;
+  private readonly queue: (() => void)[] = [];
+  private idle: (() => void) | null = null;
+  private broken: string | null = null;
+  private workerError: string | null = null;
+
+  private constructor(engine: Engine, workers: Thread[], control: SharedArrayBuffer) {
+    this.engine = engine;
+    this.workers = workers;
+    this.ctl = new Int32Array(control);
+    this.runs = runExports(engine.module);
+  }
+
+  /** Starts threads - 1 workers on the engine's shared memory; resolves once all are ready. */
+  static async start(engine: Engine, threads: number): Promise<Pool> {
+    if (!engine.shared) throw new Error('a thread pool needs an engine on shared memory (the threads build)');
+    const control = new SharedArrayBuffer(CONTROL_SLOTS * 4);
+    const ctl = new Int32Array(control);
+    Atomics.store(ctl, C.NEXT, NOT_READY);
+    Atomics.store(ctl, C.SPIN, WORKER_SPIN);
+    const workers: Thread[] = [];
+    const pool = new Pool(engine, workers, control);
+    try {
+      const ready: Promise<void>[] = [];
+      for (let index = 1; index < threads; index++) {
+        const w = await spawnThread();
+        workers.push(w);
+        w.keepAlive(true);
+        ready.push(new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`worker ${index} did not start within ${START_MS / 1000} s`)), START_MS);
+          w.onReply((r: WorkerReply) => {
+            if (r.type === 'ready') { clearTimeout(timer); resolve(); }
+            else if (r.type === 'error') { clearTimeout(timer); reject(new Error(r.message)); pool.onWorkerError(r.message); }
+          });
+        }));
+        w.post({ module: engine.module, memory: engine.memory, control, index, blockBytes: BLOCK_BYTES });
+      }
+      await Promise.all(ready);
+    } catch (e) {
+      pool.stop();
+      throw e;
+    }
+    workers.forEach((w) => w.keepAlive(false));
+    pools.set(engine, pool);
+    return pool;
+  }
+
+  /** Threads a call is spread over: the calling thread and the workers. */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  private onWorkerError(message: string): void {
+    if (this.closed) return;
+    if (this.busy && !this.workerError) this.workerError = message;
+    // A worker that is gone cannot finish chunks it claimed: fail the waiting call, refuse later ones.
+    if (/exited|failed/.test(message)) this.broken ??= message;
+  }
+
+  /** Whether calls are waiting or running (a new call then copies its arguments). */
+  get pending(): boolean {
+    return this.busy;
+  }
+
+  /**
+   * Runs `task` when the calls before it have finished (at once, synchronously up to its first
+   * await, if none is running). Tasks run one at a time; each spreads its work with dispatch().
+   */
+  schedule<T>(task: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the thread pool was disposed'));
+    return new Promise<T>((resolve, reject) => {
+      const go = () => {
+        let p: Promise<T>;
+        try {
+          p = task();
+        } catch (e) {
+          p = Promise.reject(e);
+        }
+        p.then(resolve, reject).finally(() => this.next());
+      };
+      if (this.busy) {
+        this.queue.push(go);
+      } else {
+        this.busy = true;
+        this.workers.forEach((w) => w.keepAlive(true));
+        go();
+      }
+    });
+  }
+
+  private next(): void {
+    const go = this.queue.shift();
+    if (go) {
+      go();
+      return;
+    }
+    this.busy = false;
+    this.workers.forEach((w) => w.keepAlive(false));
+    this.idle?.();
+  }
+
+  /** Runs the items of a laid-out call on every thread; resolves when all are done. */
+  async dispatch(call: ThreadedCall): Promise<void> {
+    if (this.broken) throw new Error(`the thread pool is broken: ${this.broken}`);
+    const fn = this.runs.indexOf(`${call.path}Run`);
+    if (fn < 0) throw new Error(`the kernel has no ${call.path}Run export`);
+    if (call.items <= 0) return;
+    const ctl = this.ctl;
+    const chunk = Math.ceil(call.items / (NOT_READY - 1));
+    const chunks = Math.ceil(call.items / chunk);
+    this.tag = (this.tag + 1) & 0x7fff;
+    const tag = this.tag << 16;
+    this.workerError = null;
+    Atomics.store(ctl, C.NEXT, tag | NOT_READY);
+    Atomics.store(ctl, C.FN, fn);
+    Atomics.store(ctl, C.PARAMS, call.params | 0);
+    Atomics.store(ctl, C.CHUNKS, chunks);
+    Atomics.store(ctl, C.CHUNK, chunk);
+    Atomics.store(ctl, C.ITEMS, call.items);
+    Atomics.store(ctl, C.DONE, 0);
+    Atomics.store(ctl, C.ERROR, 0);
+    Atomics.store(ctl, C.NEXT, tag);
+    Atomics.add(ctl, C.SEQ, 1);
+    Atomics.notify(ctl, C.SEQ);
+
+    call.allocOutput();
+    // The calling thread's share, with parameter block 0.
+    let mine: unknown = null;
+    for (;;) {
+      const v = Atomics.load(ctl, C.NEXT);
+      const k = v & 0xffff;
+      if ((v & ~0xffff) !== tag || k >= chunks) break;
+      if (Atomics.compareExchange(ctl, C.NEXT, v, v + 1) !== v) continue;
+      try {
+        this.engine.run(call.path, call.params, k * chunk, Math.min(call.items, (k + 1) * chunk));
+      } catch (e) {
+        mine ??= e;
+      }
+      Atomics.add(ctl, C.DONE, 1);
+    }
+
+    await this.waitDone(chunks);
+    if (mine) throw mine;
+    if (Atomics.load(ctl, C.ERROR)) throw new Error(`a worker thread failed: ${await this.errorText()}`);
+  }
+
+  private async waitDone(chunks: number): Promise<void> {
+    const ctl = this.ctl;
+    const t0 = performance.now();
+    while (Atomics.load(ctl, C.DONE) < chunks) {
+      if (performance.now() - t0 > POLL_MS) break;
+    }
+    if (Atomics.load(ctl, C.DONE) >= chunks) return;
+    Atomics.store(ctl, C.WAITING, 1);
+    try {
+      // Where this thread may block (Node's main thread; not a browser's), sleep until the workers
+      // notify, leaving them the CPU; for long waits, and elsewhere, wait without blocking.
+      const until = performance.now() + BLOCK_MS;
+      while (canBlock() && performance.now() < until) {
+        const done = Atomics.load(ctl, C.DONE);
+        if (done >= chunks) return;
+        if (this.broken) throw new Error(`the thread pool is broken: ${this.broken}`);
+        Atomics.wait(ctl, C.DONE, done, 5);
+      }
+      const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+      for (;;) {
+        const done = Atomics.load(ctl, C.DONE);
+        if (done >= chunks) return;
+        if (this.broken) throw new Error(`the thread pool is broken: ${this.broken}`);
+        const r = waitAsync?.(ctl, C.DONE, done, 50);
+        if (r?.async) await r.value;
+        else if (!r) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    } finally {
+      Atomics.store(ctl, C.WAITING, 0);
+    }
+  }
+
+  /** The message the failing worker posts (it arrives a little after its ERROR flag). */
+  private async errorText(): Promise<string> {
+    for (let i = 0; i < 200 && !this.workerError; i++) await new Promise((r) => setTimeout(r, 5));
+    return this.workerError ?? 'no message';
+  }
+
+  /** Waits for queued calls, then ends the workers (a Node process can then exit). */
+  async dispose(): Promise<void> {
+    if (this.closed) return;
+    if (this.busy) await new Promise<void>((resolve) => { this.idle = resolve; });
+    this.stop();
+  }
+
+  private stop(): void {
+    this.closed = true;
+    if (pools.get(this.engine) === this) pools.delete(this.engine);
+    Atomics.store(this.ctl, C.STOP, 1);
+    Atomics.add(this.ctl, C.SEQ, 1);
+    Atomics.notify(this.ctl, C.SEQ);
+    this.workers.forEach((w) => w.terminate());
+  }
+}
+
+/** The module's `${path}Run` exports in sorted order: workers index the same list. */
+function runExports(module: WebAssembly.Module): string[] {
+  return WebAssembly.Module.exports(module)
+    .filter((e) => e.kind === 'function' && e.name.endsWith('Run'))
+    .map((e) => e.name).sort();
+}

@@ -1,0 +1,123 @@
+// What a worker thread runs, and the control block it shares with the pool (pool.ts).
+//
+// A worker instantiates the threads build over the pool's shared WebAssembly.Memory, then loops:
+// it sleeps in Atomics.wait until the pool announces a job, and claims chunks of the job's work
+// items with compare-and-swap until none are left, like the calling thread does. The worker code
+// is one self-contained function turned into source text (workerSource), so the package ships no
+// separate worker file: Node evaluates the text in a worker_threads Worker, browsers, Deno and Bun
+// load it as a module Web Worker from a Blob URL.
+
+/** Int32 slots of the control block (a SharedArrayBuffer of CONTROL_SLOTS * 4 bytes). */
+export const C = {
+  /** Bumped by the pool when it announces a job; workers Atomics.wait on it. */
+  SEQ: 0,
+  /** (job tag << 16) | next chunk to claim; chunk NOT_READY while the job is being written. */
+  NEXT: 1,
+  /** Chunks of the current job finished (by any thread). */
+  DONE: 2,
+  /** Non-zero: workers leave their loop. */
+  STOP: 3,
+  /** The job: index of its Run export (sorted names), first parameter block, chunk and item counts. */
+  FN: 4, PARAMS: 5, CHUNKS: 6, CHUNK: 7, ITEMS: 8,
+  /** Thread index + 1 of the first thread whose kernel call threw in this job, else 0. */
+  ERROR: 9,
+  /** Non-zero while the pool waits asynchronously: workers then Atomics.notify DONE. */
+  WAITING: 10,
+  /** Busy-poll iterations a worker spends on SEQ before sleeping (cheap back-to-back jobs). */
+  SPIN: 11,
+} as const;
+export const CONTROL_SLOTS = 16;
+/** Chunk index meaning "job not published yet"; jobs have fewer chunks than this. */
+export const NOT_READY = 0xffff;
+
+/** What the pool posts to a worker once, after which the worker only reads the control block. */
+export interface WorkerSetup {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  /** 1 .. threads - 1 (the calling thread is 0): selects the worker's parameter block. */
+  index: number;
+  blockBytes: number;
+}
+
+/** Messages from a worker. */
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'error'; message: string }
+  | { type: 'stopped' };
+
+interface Host {
+  post(message: WorkerReply): void;
+  listen(handler: (message: WorkerSetup) => void): void;
+}
+
+/**
+ * The worker's whole program. It must stay self-contained (no imports, no outer names), because it
+ * runs from its source text; the control slots arrive as the argument `c`.
+ */
+export function workerMain(host: Host, c: typeof C, notReady: number): void {
+  host.listen((setup) => {
+    let exports: Record<string, unknown>;
+    try {
+      exports = new WebAssembly.Instance(setup.module, { env: { memory: setup.memory } }).exports;
+    } catch (e) {
+      host.post({ type: 'error', message: `worker ${setup.index} could not instantiate the kernel: ${String(e)}` });
+      return;
+    }
+    const runs = Object.keys(exports)
+      .filter((k) => typeof exports[k] === 'function' && k.endsWith('Run')).sort()
+      .map((k) => exports[k] as (p: number, begin: number, end: number) => void);
+    const ctl = new Int32Array(setup.control);
+    const index = setup.index;
+    host.post({ type: 'ready' });
+    let seen = 0;
+    for (;;) {
+      let seq = Atomics.load(ctl, c.SEQ);
+      for (let i = Atomics.load(ctl, c.SPIN); seq === seen && i > 0; i--) seq = Atomics.load(ctl, c.SEQ);
+      if (seq === seen) {
+        Atomics.wait(ctl, c.SEQ, seen);
+        seq = Atomics.load(ctl, c.SEQ);
+      }
+      if (Atomics.load(ctl, c.STOP)) break;
+      seen = seq;
+      const first = Atomics.load(ctl, c.NEXT);
+      if ((first & 0xffff) === notReady) continue;
+      const tag = first >>> 16;
+      const run = runs[Atomics.load(ctl, c.FN)];
+      const p = (Atomics.load(ctl, c.PARAMS) >>> 0) + index * setup.blockBytes;
+      const chunks = Atomics.load(ctl, c.CHUNKS), chunk = Atomics.load(ctl, c.CHUNK);
+      const items = Atomics.load(ctl, c.ITEMS);
+      for (;;) {
+        const v = Atomics.load(ctl, c.NEXT);
+        const k = v & 0xffff;
+        if (v >>> 16 !== tag || k >= chunks) break;
+        if (Atomics.compareExchange(ctl, c.NEXT, v, v + 1) !== v) continue;
+        try {
+          run(p, k * chunk, Math.min(items, (k + 1) * chunk));
+        } catch (e) {
+          if (Atomics.compareExchange(ctl, c.ERROR, 0, index + 1) === 0) {
+            host.post({ type: 'error', message: `worker ${index}: ${String(e)}` });
+          }
+        }
+        Atomics.add(ctl, c.DONE, 1);
+        if (Atomics.load(ctl, c.WAITING)) Atomics.notify(ctl, c.DONE);
+      }
+    }
+    host.post({ type: 'stopped' });
+  });
+}
+
+const call = () => `(${workerMain.toString()})(host, ${JSON.stringify(C)}, ${NOT_READY});`;
+
+/** The worker program as a CommonJS script for Node's worker_threads (eval: true). */
+export function nodeWorkerSource(): string {
+  return `const { parentPort } = require('node:worker_threads');
+const host = { post: (m) => parentPort.postMessage(m), listen: (h) => parentPort.once('message', h) };
+${call()}`;
+}
+
+/** The worker program as a module Web Worker script (browsers, Deno, Bun). */
+export function webWorkerSource(): string {
+  return `const host = { post: (m) => self.postMessage(m), listen: (h) => self.addEventListener('message', (e) => h(e.data), { once: true }) };
+${call()}`;
+}
