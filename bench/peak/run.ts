@@ -7,14 +7,14 @@ import { dirname, join } from 'node:path';
 
 export interface Peak { variant: 'simd128' | 'relaxed-simd'; gflops: number }
 
-function build(root: string, relaxed: boolean): Uint8Array {
+function build(root: string, relaxed: boolean): Uint8Array<ArrayBuffer> {
   const out = join(root, 'build', 'peak', relaxed ? 'relaxed-simd.wasm' : 'simd128.wasm');
   mkdirSync(dirname(out), { recursive: true });
   const asc = join(dirname(createRequire(import.meta.url).resolve('assemblyscript/package.json')), 'bin', 'asc.js');
   execFileSync(process.execPath, [asc, join(root, 'bench', 'peak', 'kernel.ts'), '-O3', '--runtime', 'stub',
     '--noAssert', '--initialMemory', '1', '--maximumMemory', '65536', '--enable', relaxed ? 'simd,relaxed-simd' : 'simd',
     '-o', out], { stdio: 'inherit' });
-  return readFileSync(out);
+  return new Uint8Array(readFileSync(out));
 }
 
 /** Peak GFLOP/s of each build this runtime can run. */
