@@ -125,7 +125,6 @@ function runItem(p: usize, item: i32): void {
   const blocks = blocksPerGroup(p);
   const aGroup = runAt(p, g, 0, 0);
   const blockStride = <usize>(kh * kw) * runBytes(p);
-  const run = runBytes(p);
 
   // Tiles per group, and the input-channel chunk when one tile's panel is over budget.
   const perChannel = <i64>(nty * (ntx0 + ntx1)) * NR; // panel floats per input channel per tile
@@ -156,38 +155,21 @@ function runItem(p: usize, item: i32): void {
         const na0 = min<i32>(4, wp0 - ia), nb0 = hasB ? min<i32>(4, wp0 - ib) : 0;
         const na1 = max<i32>(0, min<i32>(4, wp1 - ia)), nb1 = hasB ? max<i32>(0, min<i32>(4, wp1 - ib)) : 0;
         const direct = kc == cing && blocks <= 2 && (!hasB || (jb == ja && ib == ia + 4));
-        const segs0 = segsBase + <usize>((ti - tg) << 1) * sb, segs1 = segs0 + sb;
-        // Segments for phase 0 (and 1): in place where possible, else from packed panels.
-        let ns0 = -1, ns1 = 0;
-        let bs0: usize = NR * 4, bs1: usize = NR * 4;
-        if (direct) {
-          ns0 = directSegments(p, tapsY, nty, tapsX0, ntx0, ja, ia, na0 + nb0, h, w, x, cing, segs0);
-          if (ns0 >= 0) bs0 = plane;
-        }
-        if (ns0 < 0) {
-          ns0 = packPanel(p, x + <usize>c0 * plane, h, w, tapsY, nty, tapsX0, ntx0, kcc, <usize>c0 * (MR * 4),
-                          run, ja, ia, na0, jb, ib, nb0, segs0, cursor);
-          cursor = panelEnd(segs0, ns0, cursor);
-        }
-        if (na1 + nb1 > 0) {
-          ns1 = -1;
-          if (direct) {
-            ns1 = directSegments(p, tapsY, nty, tapsX1, ntx1, ja, ia, na1 + nb1, h, w, x, cing, segs1);
-            if (ns1 >= 0) bs1 = plane;
-          }
-          if (ns1 < 0) {
-            ns1 = packPanel(p, x + <usize>c0 * plane, h, w, tapsY, nty, tapsX1, ntx1, kcc, <usize>c0 * (MR * 4),
-                            run, ja, ia, na1, jb, ib, nb1, segs1, cursor);
-            cursor = panelEnd(segs1, ns1, cursor);
-          }
-        }
+        const segs0 = segsBase + <usize>((ti - tg) << 1) * sb;
         const rec = records + <usize>(ti - tg) * REC_BYTES;
         store<u32>(rec, <u32>(y + (<usize>((qy + ja * sh) * ow + qx0 + ia * sw) << 2)));
         store<u32>(rec, <u32>(y + (<usize>((qy + jb * sh) * ow + qx0 + ib * sw) << 2)), 4);
         store<i32>(rec, na0, 8); store<i32>(rec, nb0, 12);
         store<i32>(rec, na1, 16); store<i32>(rec, nb1, 20);
-        store<i32>(rec, ns0, 24); store<i32>(rec, ns1, 28);
-        store<u32>(rec, <u32>bs0, 32); store<u32>(rec, <u32>bs1, 36);
+        // Segments for phase 0 (and 1): in place where possible, else from packed panels.
+        const xc = x + <usize>c0 * plane;
+        cursor = phaseSegments(p, direct, xc, h, w, cing, tapsY, nty, tapsX0, ntx0, kcc, c0, ja, ia, na0,
+                               jb, ib, nb0, segs0, cursor, rec);
+        store<i32>(rec, 0, 28);
+        if (na1 + nb1 > 0) {
+          cursor = phaseSegments(p, direct, xc, h, w, cing, tapsY, nty, tapsX1, ntx1, kcc, c0, ja, ia, na1,
+                                 jb, ib, nb1, segs0 + sb, cursor, rec + 4);
+        }
       }
       for (let b = 0; b < blocks; b++) {
         const r = min<i32>(MR, coutg - b * MR);
@@ -212,6 +194,27 @@ function runItem(p: usize, item: i32): void {
       c0 += kc;
     } while (c0 < cing);
   }
+}
+
+// The segments of one phase of a tile: read in place when `direct` allows it, else packed into
+// the panel at `cursor`. Stores the segment count at rec + 24 and the input step at rec + 32;
+// returns the panel cursor after what was packed.
+function phaseSegments(p: usize, direct: bool, x: usize, h: i32, w: i32, cing: i32, tapsY: usize, nty: i32,
+                       tapsX: usize, ntx: i32, kcc: i32, c0: i32, ja: i32, ia: i32, na: i32, jb: i32,
+                       ib: i32, nb: i32, segs: usize, cursor: usize, rec: usize): usize {
+  if (direct) {
+    const ns = directSegments(p, tapsY, nty, tapsX, ntx, ja, ia, na + nb, h, w, x, cing, segs);
+    if (ns >= 0) {
+      store<i32>(rec, ns, 24);
+      store<u32>(rec, <u32>(h * w) << 2, 32);
+      return cursor;
+    }
+  }
+  const ns = packPanel(p, x, h, w, tapsY, nty, tapsX, ntx, kcc, <usize>c0 * (MR * 4), runBytes(p),
+                       ja, ia, na, jb, ib, nb, segs, cursor);
+  store<i32>(rec, ns, 24);
+  store<u32>(rec, NR * 4, 32);
+  return panelEnd(segs, ns, cursor);
 }
 
 // First panel byte after the rows that `ns` packed segments use.
