@@ -36,6 +36,8 @@ export interface OursRunners {
   reference(): Float32Array;
   /** convTranspose2dAsync over the init({ threads }) workers (null if the library lacks it). */
   async: (() => Promise<Float32Array>) | null;
+  /** ConvTranspose2d.forwardAsync (weights packed once, like ORT's session), or null. */
+  moduleAsync: (() => Promise<Float32Array>) | null;
 }
 
 export function makeOursRunners(s: BenchShape, data: ShapeData): OursRunners {
@@ -54,5 +56,7 @@ export function makeOursRunners(s: BenchShape, data: ShapeData): OursRunners {
     module: () => m.forward(x).data,
     reference: () => lib.convTranspose2dReference(x, w, b, opts).data,
     async: asyncFn ? async () => (await asyncFn(x, w, b, opts)).data : null,
+    moduleAsync: typeof (m as { forwardAsync?: unknown }).forwardAsync === 'function'
+      ? async () => (await m.forwardAsync(x)).data : null,
   };
 }

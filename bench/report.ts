@@ -64,7 +64,25 @@ export interface RatioColumn { label: string; ours: string; peer: string }
 export function ratioColumns(engines: Engine[]): RatioColumn[] {
   if (!engines.some((e) => e.id === 'ours')) return [];
   const peers = engines.filter((e) => !e.ours);
-  return peers.map((p) => ({ label: `ours / ${p.label}`, ours: 'ours', peer: p.id }));
+  const cols = peers.map((p) => ({ label: `ours / ${p.label}`, ours: 'ours', peer: p.id }));
+  // Threads: the async calls against our one-thread call and against ORT with as many threads.
+  for (const id of ['oursAsync', 'oursModuleAsync']) {
+    const e = engines.find((x) => x.id === id);
+    const t = e && /(\d+)t$/.exec(e.label)?.[1];
+    if (!e || !t) continue;
+    const one = id === 'oursAsync' ? 'ours' : 'oursModule';
+    cols.push({ label: `${e.label} speedup`, ours: id, peer: one });
+    if (engines.some((x) => x.id === `ort${t}`)) cols.push({ label: `${e.label} / ORT wasm ${t}t`, ours: id, peer: `ort${t}` });
+  }
+  return cols;
+}
+
+/** "label g.mmx, ..." over the shapes where both cells of a ratio column are timed, or ''. */
+export function geomeans(engines: Engine[], results: ShapeResult[]): string {
+  return ratioColumns(engines).map((q) => {
+    const rs = results.map((r) => ratio(r.cells[q.ours], r.cells[q.peer])).filter((x): x is number => x !== null);
+    return rs.length ? `${q.label} ${Math.exp(rs.reduce((a, x) => a + Math.log(x), 0) / rs.length).toFixed(2)}x` : '';
+  }).filter(Boolean).join('; ');
 }
 
 export function consoleTable(engines: Engine[], results: ShapeResult[]): string {

@@ -19,7 +19,7 @@ import { Bench } from 'tinybench';
 import { compare, describe, flops, loadShapes, makeData, repoRoot, type BenchShape } from './shapes.js';
 import { makeOrtRunner, type OrtRunner } from './peers/ort.js';
 import { loadTf, makeTfRunner, tfInfo, tfUnsupported } from './peers/tfjs.js';
-import { consoleTable, writeReport, type Cell, type Engine, type ShapeResult } from './report.js';
+import { consoleTable, geomeans, writeReport, type Cell, type Engine, type ShapeResult } from './report.js';
 
 interface Args {
   shapes: string[] | null;
@@ -179,7 +179,10 @@ async function main(): Promise<number> {
     ...(ours ? [
       { id: 'ours', label: 'ours', ours: true, color: '#1f77b4' },
       { id: 'oursModule', label: 'ours module', ours: true, color: '#6baed6' },
-      ...(asyncThreads ? [{ id: 'oursAsync', label: `ours async ${asyncThreads}t`, ours: true, color: '#08306b' }] : []),
+      ...(asyncThreads ? [
+        { id: 'oursAsync', label: `ours async ${asyncThreads}t`, ours: true, color: '#08306b' },
+        { id: 'oursModuleAsync', label: `ours module async ${asyncThreads}t`, ours: true, color: '#4292c6' },
+      ] : []),
       { id: 'reference', label: 'JS reference', ours: true, color: '#b0b0b0' },
     ] : []),
     ...args.threads.map((t, i) => ({ id: `ort${t}`, label: `ORT wasm ${t}t`, ours: false, color: ['#d62728', '#ff9896', '#8c564b', '#e377c2'][i % 4] })),
@@ -220,6 +223,7 @@ async function main(): Promise<number> {
     if (r && ortOut) {
       const checks: [string, () => Float32Array | Promise<Float32Array>][] = [
         ['functional', r.functional], ['module', r.module], ...(asyncThreads && r.async ? [['async', r.async] as [string, () => Promise<Float32Array>]] : []),
+        ...(asyncThreads && r.moduleAsync ? [['module async', r.moduleAsync] as [string, () => Promise<Float32Array>]] : []),
       ];
       const texts: string[] = [];
       let ok = true; let worst = 0;
@@ -245,6 +249,10 @@ async function main(): Promise<number> {
       if (asyncThreads && r.async) {
         cells.oursAsync = await measure(r.async, args.quick);
         console.log(`  ours async ${asyncThreads}t     ${fmtCell(cells.oursAsync, s)}`);
+      }
+      if (asyncThreads && r.moduleAsync) {
+        cells.oursModuleAsync = await measure(r.moduleAsync, args.quick);
+        console.log(`  ours module async ${asyncThreads}t ${fmtCell(cells.oursModuleAsync, s)}`);
       }
 
       // the plain-JS reference only where one call is cheap enough
@@ -299,13 +307,20 @@ async function main(): Promise<number> {
   if (args.threads.length > 1) {
     notes.push(`ORT wasm ${args.threads[0]}t ran in the same process as ours; ${args.threads.slice(1).map((t) => `${t}t`).join(', ')} ran in a child process afterwards (ORT fixes numThreads at its first session).`);
   }
-  if (asyncThreads) notes.push(`"ours async ${asyncThreads}t" is convTranspose2dAsync over the workers of init({ threads: ${asyncThreads} }).`);
+  if (asyncThreads) {
+    notes.push(`"ours async ${asyncThreads}t" is convTranspose2dAsync over the workers of init({ threads: ${asyncThreads} }) (packs the weights every call, on the calling thread); "ours module async ${asyncThreads}t" is ConvTranspose2d.forwardAsync (weights packed once, as in an ORT session). With threads, "ours" and "ours module" run the threads build on one thread.`);
+  }
   for (const r of results) for (const [id, c] of Object.entries(r.cells)) {
     if (c.kind === 'error') notes.push(`${r.shape.name}, ${id}: error: ${c.why}`);
   }
 
   console.log(`\nmedian ms (GFLOP/s); ours / X = X's time ÷ our time (> 1x: ours faster)\n`);
   console.log(consoleTable(engines, results));
+  const means = geomeans(engines, results);
+  if (means) {
+    console.log(`\ngeometric means over these shapes: ${means}`);
+    notes.push(`Geometric means of the ratio columns over the shapes of this run: ${means}.`);
+  }
 
   const full = !args.shapes && !args.quick;
   const write = !args.peersOnly && (args.write ?? full);

@@ -6,7 +6,7 @@ import { ConvInfo } from './shape.js';
  * Multiply-adds below which a call runs on the calling thread: waking the workers and waiting
  * for the last item cost a few tens of microseconds, as much as this much arithmetic.
  */
-export const MIN_THREADED_MACS = 2_000_000;
+export const MIN_THREADED_MACS = 1_000_000;
 let minMacs = MIN_THREADED_MACS;
 
 /** Changes the threshold (tests set 0 to send every call through the workers); returns the old one. */
