@@ -53,6 +53,7 @@ export class Pool {
   private closed = false;
   private readonly queue: (() => void)[] = [];
   private idle: (() => void) | null = null;
+  private drained: Promise<void> | null = null;
   private broken: string | null = null;
   private workerError: string | null = null;
 
@@ -149,6 +150,8 @@ export class Pool {
     this.busy = false;
     this.workers.forEach((w) => w.keepAlive(false));
     this.idle?.();
+    this.idle = null;
+    this.drained = null;
   }
 
   /** Runs the items of a laid-out call on every thread; resolves when all are done. */
@@ -237,8 +240,11 @@ export class Pool {
   /** Waits for queued calls, then ends the workers (a Node process can then exit). */
   async dispose(): Promise<void> {
     if (this.closed) return;
-    if (this.busy) await new Promise<void>((resolve) => { this.idle = resolve; });
-    this.stop();
+    if (this.busy) {
+      this.drained ??= new Promise<void>((resolve) => { this.idle = resolve; });
+      await this.drained;
+    }
+    if (!this.closed) this.stop();
   }
 
   private stop(): void {

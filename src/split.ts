@@ -29,19 +29,34 @@ export function worthThreads(info: ConvInfo, threads: number): boolean {
   return threads > 1 && multiplyAdds(info) >= minMacs;
 }
 
+/** Weights up to this size stay in a core's cache however the items are cut (L2 is 0.5 to 2 MiB). */
+const CACHED_WEIGHT_BYTES = 512 * 1024;
+/**
+ * Output pixels an item must keep when the weights do not stay cached: every item streams the
+ * weights of its phase once per tile group, so an item of p pixels does p/4 multiply-adds per
+ * weight byte read. Below 32 pixels the threads wait on memory (DCGAN 512>256 4>8: no gain at all).
+ */
+const MIN_ITEM_PIXELS = 32;
+
 /**
  * Phase rows per work item for `threads` threads: all of them (the kernel's best) when batch,
- * groups and phases already give enough items, else halved until they do. Paths that ignore
- * the row count keep it whole.
+ * groups and phases already give enough items, else halved until they do, as long as items keep
+ * enough pixels to pay for streaming large weights. Paths that ignore the row count keep it whole.
  */
-export function rowsFor(threads: number): (itemsAt: (rows: number) => number, fullRows: number) => number {
+export function rowsFor(info: ConvInfo, threads: number): (itemsAt: (rows: number) => number, fullRows: number) => number {
+  const want = threads * ITEMS_PER_THREAD;
+  const weightBytes = 4 * info.cin * (info.cout / info.groups) * info.kh * info.kw;
+  const pixels = info.n * info.groups * info.oh * info.ow;
+  const bigEnough = (items: number) => weightBytes <= CACHED_WEIGHT_BYTES || pixels / items >= MIN_ITEM_PIXELS;
   return (itemsAt, fullRows) => {
-    const want = threads * ITEMS_PER_THREAD;
     const full = itemsAt(fullRows);
     let rows = fullRows, items = full;
     while (items < want && rows > 1) {
-      rows = Math.ceil(rows / 2);
-      items = itemsAt(rows);
+      const next = Math.ceil(rows / 2);
+      const more = itemsAt(next);
+      if (!bigEnough(more)) break;
+      rows = next;
+      items = more;
     }
     return items > full ? rows : fullRows;
   };

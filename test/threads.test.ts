@@ -224,6 +224,22 @@ describe('dispose and fallback', () => {
     await dispose();
   });
 
+  it('dispose() during queued calls lets them finish first (also when called twice)', async () => {
+    await init({ threads: 2 });
+    const engine = currentEngine()!;
+    const old = setMinThreadedMacs(0);
+    try {
+      const calls = [0, 1, 2, 3, 4].map((i) => makeCall(shapes[i % 4], 50 + i));
+      const pending = calls.map((c) => convTranspose2dAsync(c.x, c.w, c.b, c.options));
+      await Promise.all([dispose(), dispose()]);
+      expect(poolOf(engine)).toBeNull();
+      const outs = await Promise.all(pending);
+      outs.forEach((y, i) => expectClose(y.data, convTranspose2dReference(calls[i].x, calls[i].w, calls[i].b, calls[i].options).data, `call ${i}`));
+    } finally {
+      setMinThreadedMacs(old);
+    }
+  });
+
   it('without SharedArrayBuffer, init({ threads }) falls back to one thread and says why', async () => {
     vi.stubGlobal('SharedArrayBuffer', undefined);
     try {
