@@ -225,7 +225,11 @@ export class Engine {
       temps.push(s);
       this.block(info, { x, y, packed: packed.at, scratch: s });
       path.run(this.params, 0, path.items(this.params));
-      return new Float32Array(this.memory.buffer, y, outLen).slice();
+      const view = new Float32Array(this.memory.buffer, y, outLen);
+      if (!this.shared) return view.slice();
+      const out = new Float32Array(outLen); // V8's slice() of a shared buffer is slower than set()
+      out.set(view);
+      return out;
     } finally {
       temps.forEach((t) => this.arena.release(t));
     }
