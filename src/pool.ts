@@ -4,8 +4,9 @@
 // Coordination is through a small control block (worker.ts) with Atomics: the pool writes the
 // job, bumps SEQ and notifies; every thread, the calling one included, claims chunks of work items
 // with compare-and-swap on NEXT and counts them in DONE. The calling thread then waits for the
-// chunks still running elsewhere: it polls for a short while (they are small), then waits
-// asynchronously. Work items write disjoint parts of the output, so no other locking is needed.
+// chunks still running elsewhere: it polls for a short while (they are small), then sleeps in
+// Atomics.wait where the thread may block (Node), else waits asynchronously (Atomics.waitAsync).
+// Work items write disjoint parts of the output, so no other locking is needed.
 import { BLOCK_BYTES, Engine, ThreadedCall } from './engine.js';
 import { Thread, spawnThread } from './spawn.js';
 import { C, CONTROL_SLOTS, NOT_READY, WorkerReply } from './worker.js';
@@ -108,6 +109,11 @@ export class Pool {
     if (this.busy && !this.workerError) this.workerError = message;
     // A worker that is gone cannot finish chunks it claimed: fail the waiting call, refuse later ones.
     if (/exited|failed/.test(message)) this.broken ??= message;
+  }
+
+  /** Why the pool cannot run calls (a worker died), or null. */
+  get failure(): string | null {
+    return this.broken;
   }
 
   /** Whether calls are waiting or running (a new call then copies its arguments). */

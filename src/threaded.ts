@@ -18,9 +18,10 @@ async function forwardOn(pool: Pool, info: ConvInfo, input: Float32Array, packed
   return call.finish();
 }
 
-/** The pool to spread `info` over, or null to run it on the calling thread. */
+/** The pool to spread `info` over, or null to run it on the calling thread (also if a worker died). */
 function poolFor(engine: Engine, info: ConvInfo): Pool | null {
   const pool = poolOf(engine);
+  if (pool?.failure) return null;
   const outLen = info.n * info.cout * info.oh * info.ow;
   return pool && outLen > 0 && worthThreads(info, pool.threads) ? pool : null;
 }

@@ -240,6 +240,16 @@ describe('dispose and fallback', () => {
     }
   });
 
+  it('if a worker dies, the pool reports it and later calls run on the calling thread', async () => {
+    await init({ threads: 2 });
+    const pool = poolOf(currentEngine()!)!;
+    (pool as unknown as { workers: { terminate(): void }[] }).workers[0].terminate();
+    await vi.waitFor(() => expect(pool.failure).toMatch(/worker exited|worker failed/), { timeout: 5000 });
+    const { x, w, b, options } = makeCall(shapes[0], 61);
+    expectClose((await convTranspose2dAsync(x, w, b, options)).data, convTranspose2dReference(x, w, b, options).data);
+    await dispose();
+  });
+
   it('without SharedArrayBuffer, init({ threads }) falls back to one thread and says why', async () => {
     vi.stubGlobal('SharedArrayBuffer', undefined);
     try {
