@@ -60,3 +60,8 @@ export function makeOursRunners(s: BenchShape, data: ShapeData): OursRunners {
       ? async () => (await m.forwardAsync(x)).data : null,
   };
 }
+
+/** The builds (without threads) this runtime can run: the peak is measured for each. */
+export function supportedVariants(): ('simd128' | 'relaxed-simd')[] {
+  return lib.supportedVariants().filter((v): v is 'simd128' | 'relaxed-simd' => v === 'simd128' || v === 'relaxed-simd');
+}

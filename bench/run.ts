@@ -19,7 +19,8 @@ import { Bench } from 'tinybench';
 import { compare, describe, flops, loadShapes, makeData, repoRoot, type BenchShape } from './shapes.js';
 import { makeOrtRunner, type OrtRunner } from './peers/ort.js';
 import { loadTf, makeTfRunner, tfInfo, tfUnsupported } from './peers/tfjs.js';
-import { consoleTable, geomeans, writeReport, type Cell, type Engine, type ShapeResult } from './report.js';
+import { measurePeaks } from './peak/run.js';
+import { consoleTable, geomeans, gflops, writeReport, type Cell, type Engine, type ShapeResult } from './report.js';
 
 interface Args {
   shapes: string[] | null;
@@ -29,10 +30,11 @@ interface Args {
   write: boolean | undefined;
   ortChild: number | undefined;
   peersOnly: boolean;
+  out: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { shapes: null, threads: [1], quick: false, variant: undefined, write: undefined, ortChild: undefined, peersOnly: false };
+  const a: Args = { shapes: null, threads: [1], quick: false, variant: undefined, write: undefined, ortChild: undefined, peersOnly: false, out: 'BENCHMARKS.md' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = (): string => {
@@ -54,8 +56,9 @@ function parseArgs(argv: string[]): Args {
       case '--no-write': a.write = false; break;
       case '--ort-child': a.ortChild = Number(val()); break;
       case '--peers-only': a.peersOnly = true; break;
+      case '--out': a.out = val(); break;
       case '--help': case '-h':
-        console.log('node build/bench/run.js [--shapes a,b] [--threads 1,2] [--quick] [--variant simd128|relaxed-simd] [--write|--no-write] [--peers-only]');
+        console.log('node build/bench/run.js [--shapes a,b] [--threads 1,2] [--quick] [--variant simd128|relaxed-simd] [--write|--no-write] [--out FILE.md] [--peers-only]');
         process.exit(0);
         break;
       default: throw new Error(`unknown argument ${arg}`);
@@ -162,6 +165,10 @@ async function main(): Promise<number> {
   } else {
     console.log('peers only: the library is not loaded');
   }
+
+  // The machine's multiply-add ceiling for each build this runtime runs, measured in this process.
+  const peaks = ours ? measurePeaks(repoRoot(), ours.supportedVariants()) : [];
+  for (const pk of peaks) console.log(`multiply-add peak (bench/peak): ${pk.variant} ${pk.gflops.toFixed(1)} GFLOP/s`);
 
   const tf = await loadTf();
   console.log(`tfjs: ${tfInfo(tf)}`);
@@ -322,6 +329,17 @@ async function main(): Promise<number> {
     notes.push(`Geometric means of the ratio columns over the shapes of this run: ${means}.`);
   }
 
+  const peak = peaks.find((pk) => pk.variant === initResult.variant.replace(/-threads$/, ''));
+  if (peak) {
+    const pct = results.map((r) => {
+      const c = r.cells.oursModule;
+      return c && c.kind === 'time' ? `${r.shape.name.split(' ')[0]} ${((100 * gflops(r.shape, c.ms)) / peak.gflops).toFixed(0)}%` : '';
+    }).filter(Boolean).join(', ');
+    const line = `Multiply-add peak measured in this run (bench/peak, 12 independent f32x4 chains): ${peaks.map((pk) => `${pk.variant} ${pk.gflops.toFixed(1)} GFLOP/s`).join(', ')}. ours module as a share of the ${peak.variant} peak: ${pct}.`;
+    console.log(`\n${line}`);
+    notes.push(line);
+  }
+
   const full = !args.shapes && !args.quick;
   const write = !args.peersOnly && (args.write ?? full);
   if (write) {
@@ -335,7 +353,7 @@ async function main(): Promise<number> {
         tinybench: pkgVersion('tinybench'),
       },
       notes,
-    }, cmd);
+    }, cmd, args.out);
     console.log(`\nwrote ${paths.md} and ${paths.svg}`);
   } else {
     console.log(`\n(not writing BENCHMARKS.md: ${args.peersOnly ? '--peers-only' : args.write === false ? '--no-write' : 'subset or --quick run; pass --write to force'})`);
