@@ -104,6 +104,50 @@ async function measure(fn: () => unknown, quick: boolean): Promise<Cell> {
   }
 }
 
+interface Runner { id: string; label: string; fn: () => unknown }
+
+/**
+ * Times every runner in interleaved rounds (each round a short tinybench run per runner) and
+ * reports each runner's median over all its samples.
+ */
+async function measureInterleaved(runners: Runner[], quick: boolean): Promise<Record<string, Cell>> {
+  const rounds = quick ? 2 : 5;
+  const budget = (quick ? 150 : 1000) / rounds;
+  const samples = new Map<string, number[]>();
+  const out: Record<string, Cell> = {};
+  const live = runners.filter(({ id }) => { samples.set(id, []); return true; });
+  for (let round = 0; round < rounds; round++) {
+    for (const { id, fn } of live) {
+      if (out[id]) continue; // failed in an earlier round
+      try {
+        const t0 = performance.now();
+        await fn();
+        const est = Math.max(performance.now() - t0, 1e-3);
+        const bench = new Bench({
+          time: budget, iterations: Math.max(quick ? 2 : 3, Math.min(64, Math.floor(budget / est))),
+          warmupTime: round === 0 ? (quick ? 30 : 100) : 0, warmupIterations: round === 0 ? 2 : 0,
+          throws: true, retainSamples: true,
+        });
+        bench.add(id, fn);
+        await bench.run();
+        const res = bench.tasks[0].result;
+        if (res.state !== 'completed') throw new Error(`tinybench state ${res.state}`);
+        samples.get(id)!.push(...(res.latency.samples ?? []));
+      } catch (e) {
+        out[id] = { kind: 'error', why: (e as Error).message };
+      }
+    }
+  }
+  for (const { id } of live) {
+    if (out[id]) continue;
+    const all = samples.get(id)!.sort((a, b) => a - b);
+    const mean = all.reduce((a, b) => a + b, 0) / all.length;
+    const sd = Math.sqrt(all.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, all.length - 1));
+    out[id] = { kind: 'time', ms: all[all.length >> 1], mean, rme: (100 * 1.96 * sd) / Math.sqrt(all.length) / mean, samples: all.length };
+  }
+  return out;
+}
+
 function pkgVersion(name: string): string {
   try {
     return (JSON.parse(readFileSync(resolve(repoRoot(), 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
@@ -175,7 +219,7 @@ async function main(): Promise<number> {
   const ortThreads = args.threads[0];
   console.log(`onnxruntime-web: wasm backend, numThreads=${ortThreads} in this process` +
     (args.threads.length > 1 ? `; numThreads=${args.threads.slice(1).join(',')} in child processes` : ''));
-  console.log(`statistic: median latency (tinybench)${args.quick ? ', quick mode' : ''}\n`);
+  console.log(`statistic: median latency (tinybench), engines interleaved in rounds${args.quick ? ', quick mode' : ''}\n`);
 
   const asyncThreads = ours && ours.hasAsync() && initResult.threads > 1 ? initResult.threads : 0;
   if (ours && oursThreads > 1 && !asyncThreads) {
@@ -249,20 +293,7 @@ async function main(): Promise<number> {
     }
 
     if (r) {
-      cells.ours = await measure(r.functional, args.quick);
-      console.log(`  ours              ${fmtCell(cells.ours, s)}`);
-      cells.oursModule = await measure(r.module, args.quick);
-      console.log(`  ours module       ${fmtCell(cells.oursModule, s)}`);
-      if (asyncThreads && r.async) {
-        cells.oursAsync = await measure(r.async, args.quick);
-        console.log(`  ours async ${asyncThreads}t     ${fmtCell(cells.oursAsync, s)}`);
-      }
-      if (asyncThreads && r.moduleAsync) {
-        cells.oursModuleAsync = await measure(r.moduleAsync, args.quick);
-        console.log(`  ours module async ${asyncThreads}t ${fmtCell(cells.oursModuleAsync, s)}`);
-      }
-
-      // the plain-JS reference only where one call is cheap enough
+      // the plain-JS reference only where one call is cheap enough (timed on its own: it is slow)
       const t0 = performance.now();
       try {
         r.reference();
@@ -271,29 +302,30 @@ async function main(): Promise<number> {
       } catch (e) {
         cells.reference = { kind: 'error', why: (e as Error).message };
       }
-      console.log(`  JS reference      ${fmtCell(cells.reference, s)}`);
-    }
-
-    if (ort) {
-      const o = ort;
-      cells[`ort${ortThreads}`] = await measure(() => o.run(), args.quick);
-      console.log(`  ORT wasm ${ortThreads}t       ${fmtCell(cells[`ort${ortThreads}`], s)}`);
-      await ort.release();
     }
 
     const why = tfUnsupported(s);
-    if (why) {
-      cells.tfjs = { kind: 'na', why };
-    } else {
-      const t = await makeTfRunner(s, data);
-      if (ortOut) {
-        const c = compare(t.toNCHW(t.run()), ortOut);
-        console.log(`  tfjs vs ORT: ${c.ok ? 'ok' : 'DIFFERS'}, max |diff| ${c.maxDiff.toExponential(2)}`);
-      }
-      cells.tfjs = await measure(() => t.run(), args.quick);
-      t.release();
+    const t = why ? null : await makeTfRunner(s, data);
+    if (why) cells.tfjs = { kind: 'na', why };
+    if (t && ortOut) {
+      const c = compare(t.toNCHW(t.run()), ortOut);
+      console.log(`  tfjs vs ORT: ${c.ok ? 'ok' : 'DIFFERS'}, max |diff| ${c.maxDiff.toExponential(2)}`);
     }
-    console.log(`  tfjs wasm         ${fmtCell(cells.tfjs, s)}`);
+    // Ours and the peers in interleaved rounds, so that a burst of load on the machine falls on
+    // every engine alike.
+    const runners: Runner[] = [];
+    if (r) {
+      runners.push({ id: 'ours', label: 'ours', fn: r.functional }, { id: 'oursModule', label: 'ours module', fn: r.module });
+      if (asyncThreads && r.async) runners.push({ id: 'oursAsync', label: `ours async ${asyncThreads}t`, fn: r.async });
+      if (asyncThreads && r.moduleAsync) runners.push({ id: 'oursModuleAsync', label: `ours module async ${asyncThreads}t`, fn: r.moduleAsync });
+    }
+    if (ort) { const o = ort; runners.push({ id: `ort${ortThreads}`, label: `ORT wasm ${ortThreads}t`, fn: () => o.run() }); }
+    if (t) runners.push({ id: 'tfjs', label: 'tfjs wasm', fn: () => t.run() });
+    Object.assign(cells, await measureInterleaved(runners, args.quick));
+    for (const { id, label } of runners) console.log(`  ${label.padEnd(22)} ${fmtCell(cells[id], s)}`);
+    if (cells.reference) console.log(`  ${'JS reference'.padEnd(22)} ${fmtCell(cells.reference, s)}`);
+    if (ort) await ort.release();
+    t?.release();
   }
 
   const notes: string[] = [];
