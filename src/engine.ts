@@ -121,7 +121,13 @@ export class Engine {
 
   static async create(variant: Variant, module: WebAssembly.Module, shared = false): Promise<Engine> {
     const memory = createMemory(shared);
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const imports = { env: { memory } };
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(module, imports); // no event-loop wait (see loader.ts)
+    } catch {
+      instance = await WebAssembly.instantiate(module, imports);
+    }
     return new Engine(variant, module, memory, shared, instance.exports as unknown as KernelExports);
   }
 
