@@ -106,6 +106,9 @@ async function measure(fn: () => unknown, quick: boolean): Promise<Cell> {
 
 interface Runner { id: string; label: string; fn: () => unknown }
 
+/** The heavy layers over which the performance targets take geometric means. */
+const TARGET_SET = ['dcgan-2', 'dcgan-3', 'dcgan-4', 'unet-up', 'decoder', 'batch16'];
+
 /**
  * Times every runner in interleaved rounds (each round a short tinybench run per runner) and
  * reports each runner's median over all its samples.
@@ -359,6 +362,13 @@ async function main(): Promise<number> {
   if (means) {
     console.log(`\ngeometric means over these shapes: ${means}`);
     notes.push(`Geometric means of the ratio columns over the shapes of this run: ${means}.`);
+  }
+  // The project's performance targets are stated over this set of the heavy layers.
+  const heavy = results.filter((r) => TARGET_SET.includes(r.shape.name.split(' ')[0]));
+  const heavyMeans = heavy.length === TARGET_SET.length ? geomeans(engines, heavy) : '';
+  if (heavyMeans) {
+    console.log(`geometric means over ${TARGET_SET.join(', ')}: ${heavyMeans}`);
+    notes.push(`Geometric means over ${TARGET_SET.join(', ')} (the heavy layers the targets name): ${heavyMeans}.`);
   }
 
   const peak = peaks.find((pk) => pk.variant === initResult.variant.replace(/-threads$/, ''));
