@@ -13,7 +13,7 @@ export interface Engine {
 }
 
 export type Cell =
-  | { kind: 'time'; ms: number; mean: number; rme: number; samples: number }
+  | { kind: 'time'; ms: number; mean: number; rme: number; samples: number; min?: number }
   | { kind: 'na'; why: string }
   | { kind: 'error'; why: string };
 
@@ -51,9 +51,13 @@ export function cellText(s: BenchShape, c: Cell | undefined): string {
   return `${fmtMs(c.ms)} ms (${fmtGf(gflops(s, c.ms))})`;
 }
 
-/** ours ÷ peer in GFLOP/s, i.e. peer time ÷ our time; > 1 means ours is faster. */
-export function ratio(ours: Cell | undefined, peer: Cell | undefined): number | null {
+/**
+ * ours ÷ peer in GFLOP/s, i.e. peer time ÷ our time; > 1 means ours is faster. On the median
+ * (the table) or, with `best`, on each engine's fastest call (less exposed to other load).
+ */
+export function ratio(ours: Cell | undefined, peer: Cell | undefined, best = false): number | null {
   if (!ours || !peer || ours.kind !== 'time' || peer.kind !== 'time') return null;
+  if (best) return peer.min !== undefined && ours.min !== undefined ? peer.min / ours.min : null;
   return peer.ms / ours.ms;
 }
 
@@ -83,9 +87,9 @@ export function ratioColumns(engines: Engine[]): RatioColumn[] {
 }
 
 /** "label g.mmx, ..." over the shapes where both cells of a ratio column are timed, or ''. */
-export function geomeans(engines: Engine[], results: ShapeResult[]): string {
+export function geomeans(engines: Engine[], results: ShapeResult[], best = false): string {
   return ratioColumns(engines).map((q) => {
-    const rs = results.map((r) => ratio(r.cells[q.ours], r.cells[q.peer])).filter((x): x is number => x !== null);
+    const rs = results.map((r) => ratio(r.cells[q.ours], r.cells[q.peer], best)).filter((x): x is number => x !== null);
     return rs.length ? `${q.label} ${Math.exp(rs.reduce((a, x) => a + Math.log(x), 0) / rs.length).toFixed(2)}x` : '';
   }).filter(Boolean).join('; ');
 }
