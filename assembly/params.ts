@@ -23,11 +23,18 @@ export const P_Y: i32 = 19;        // output [N, COUT, OH, OW]
 export const P_PACKED: i32 = 20;   // packed weights + bias
 export const P_SCRATCH: i32 = 21;  // per-thread scratch, scratchBytes() long
 export const P_ROWS: i32 = 22;     // phase rows per work item (work split granularity)
+export const P_XPLANE: i32 = 23;   // floats from one input channel plane to the next (>= H*W)
 export const P_SLOTS: i32 = 24;    // block size in slots (spare slots keep 16-byte alignment)
 
 // @ts-ignore: decorator
 @inline export function param(p: usize, slot: i32): i32 {
   return load<i32>(p + (<usize>slot << 2));
+}
+
+// Bytes from one input channel plane to the next.
+// @ts-ignore: decorator
+@inline export function inputPlaneBytes(p: usize): usize {
+  return <usize>load<u32>(p + (<usize>P_XPLANE << 2)) << 2;
 }
 
 // @ts-ignore: decorator

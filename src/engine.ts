@@ -3,7 +3,7 @@
 // here, the WebAssembly only computes on the pointers and sizes it is given).
 import { P_SLOTS, Pointers, writeParams } from './abi.js';
 import { Arena, MAX_BYTES, PAGE, alignUp } from './memory.js';
-import { Layout, Path, choosePath, layoutOf } from './plan.js';
+import { Layout, Path, choosePath, inputPlane, layoutOf } from './plan.js';
 import { ConvInfo } from './shape.js';
 
 export type Variant = 'relaxed-simd' | 'simd128';
@@ -159,6 +159,22 @@ export class Engine {
     writeParams(view, info, ptrs, Math.ceil(info.oh / info.sh));
   }
 
+  /** Bytes the input takes in linear memory, channel planes `plane` floats apart, with slack. */
+  private inputBytes(info: ConvInfo, plane: number): number {
+    return info.n * info.cin * plane * 4 + INPUT_SLACK;
+  }
+
+  /** Copies the input to `at`, its channel planes `plane` floats apart. */
+  private writeInput(at: number, info: ConvInfo, input: Float32Array, plane: number): void {
+    const hw = info.h * info.w;
+    const dst = new Float32Array(this.memory.buffer, at, info.n * info.cin * plane);
+    if (plane === hw) {
+      dst.set(input);
+      return;
+    }
+    for (let c = 0, planes = info.n * info.cin; c < planes; c++) dst.set(input.subarray(c * hw, c * hw + hw), c * plane);
+  }
+
   private copyIn(data: Float32Array): number {
     const at = this.arena.alloc(data.byteLength);
     new Float32Array(this.memory.buffer, at, data.length).set(data);
@@ -219,17 +235,18 @@ export class Engine {
     if (packed.layout !== layoutOf(choosePath(info))) throw new Error('packed weights are in the wrong layout for this path');
     this.block(info, {});
     const scratch = path.scratch(this.params);
-    this.checkFits({ input: input.byteLength + INPUT_SLACK, output: outBytes, scratch });
+    const plane = inputPlane(info, choosePath(info));
+    this.checkFits({ input: this.inputBytes(info, plane), output: outBytes, scratch });
     const temps: number[] = [];
     try {
-      const x = this.arena.alloc(input.byteLength + INPUT_SLACK);
+      const x = this.arena.alloc(this.inputBytes(info, plane));
       temps.push(x);
-      new Float32Array(this.memory.buffer, x, input.length).set(input);
+      this.writeInput(x, info, input, plane);
       const y = this.arena.alloc(outBytes);
       temps.push(y);
       const s = this.arena.alloc(scratch);
       temps.push(s);
-      this.block(info, { x, y, packed: packed.at, scratch: s });
+      this.block(info, { x, y, packed: packed.at, scratch: s, xPlane: plane });
       path.run(this.params, 0, path.items(this.params));
       const view = new Float32Array(this.memory.buffer, y, outLen);
       if (!this.shared) return view.slice();
@@ -260,13 +277,14 @@ export class Engine {
     const rows = pickRows(itemsAt, Math.ceil(info.oh / info.sh));
     const items = itemsAt(rows);
     const scratch = alignUp(path.scratch(this.params));
-    this.checkFits({ input: input.byteLength + INPUT_SLACK, output: outLen * 4, scratch: scratch * threads, 'parameter blocks': BLOCK_BYTES * threads });
+    const plane = inputPlane(info, name);
+    this.checkFits({ input: this.inputBytes(info, plane), output: outLen * 4, scratch: scratch * threads, 'parameter blocks': BLOCK_BYTES * threads });
     const temps: number[] = [];
     const free = () => { temps.splice(0).forEach((t) => this.arena.release(t)); };
     try {
-      const x = this.arena.alloc(input.byteLength + INPUT_SLACK);
+      const x = this.arena.alloc(this.inputBytes(info, plane));
       temps.push(x);
-      new Float32Array(this.memory.buffer, x, input.length).set(input);
+      this.writeInput(x, info, input, plane);
       const y = this.arena.alloc(outLen * 4);
       temps.push(y);
       const blocks = this.arena.alloc(BLOCK_BYTES * threads);
@@ -274,7 +292,7 @@ export class Engine {
       const s = this.arena.alloc(scratch * threads);
       temps.push(s);
       for (let t = 0; t < threads; t++) {
-        writeParams(view(blocks + t * BLOCK_BYTES), info, { x, y, packed: packed.at, scratch: s + t * scratch }, rows);
+        writeParams(view(blocks + t * BLOCK_BYTES), info, { x, y, packed: packed.at, scratch: s + t * scratch, xPlane: plane }, rows);
       }
       let out: Float32Array | null = null;
       const allocOutput = () => { out ??= new Float32Array(outLen).fill(0); };

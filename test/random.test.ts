@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Tensor, convTranspose2d, convTranspose2dOutputShape, convTranspose2dReference, init,
 } from '../src/index.js';
-import { choosePath } from '../src/plan.js';
+import { choosePath, inputPlane } from '../src/plan.js';
 import { convInfo } from '../src/shape.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
 
@@ -85,6 +85,9 @@ const edges: Partial<Config>[] = [
   { groups: 3, h: 6, w: 11, kh: 3, kw: 3, ph: 1, pw: 1, bias: true },
   { groups: 2, h: 4, w: 5, kh: 5, kw: 3, sh: 1, sw: 3, ph: 3, pw: 1, dw: 2, n: 2 },
   { coutg: 6, h: 3, w: 7, kh: 2, kw: 3, sh: 2, sw: 2 }, // a single input channel
+  // planes of 1 KiB multiples: the input is laid out with padded channel planes
+  { n: 2, cing: 3, coutg: 7, h: 16, w: 16, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, oph: 1, opw: 1, bias: true },
+  { cing: 6, coutg: 4, groups: 2, h: 32, w: 8, kh: 3, kw: 3, ph: 2, pw: 2, dh: 2, dw: 2 },
 ];
 
 it('the hand-picked shapes reach every kernel path', () => {
@@ -95,6 +98,12 @@ it('the hand-picked shapes reach every kernel path', () => {
     }));
   }));
   expect([...paths].sort()).toEqual(['depthwise', 'gemv', 'subconv']);
+  const padded = edges.filter((e) => {
+    const c = { ...base, ...e };
+    const info = convInfo([c.n, c.cing * c.groups, c.h, c.w], [c.cing * c.groups, c.coutg, c.kh, c.kw], { groups: c.groups });
+    return inputPlane(info, choosePath(info)) > c.h * c.w;
+  });
+  expect(padded.length).toBe(2);
 });
 
 for (const variant of variantsUnderTest()) {

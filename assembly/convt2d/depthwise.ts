@@ -6,7 +6,7 @@
 // A work item is (batch n, group g, output channel co of the group); weights are raw.
 import {
   param, ptr, P_N, P_CIN, P_H, P_W, P_COUT, P_KH, P_KW, P_SH, P_SW, P_PH, P_PW, P_DH, P_DW,
-  P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, P_SCRATCH,
+  P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, P_SCRATCH, inputPlaneBytes,
 } from "../params";
 import { phaseLength, phaseTapList } from "./phase";
 import { biasFloats } from "../pack";
@@ -77,7 +77,7 @@ function runItem(p: usize, item: i32): void {
 
   // The bordered copy of input plane g of image n.
   memory.fill(pad, 0, <usize>rows * colsB);
-  const src = ptr(p, P_X) + (<usize>((n * param(p, P_CIN) + g) * h * w) << 2);
+  const src = ptr(p, P_X) + <usize>(n * param(p, P_CIN) + g) * inputPlaneBytes(p);
   for (let iy = 0; iy < h; iy++) {
     memory.copy(pad + <usize>(iy + top) * colsB + (<usize>left << 2), src + (<usize>(iy * w) << 2), <usize>w << 2);
   }

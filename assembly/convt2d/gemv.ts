@@ -6,7 +6,7 @@
 // channels' planes with the bias first (pixels no tap reaches keep it), then writes the taps.
 import {
   param, ptr, P_N, P_CIN, P_COUT, P_KH, P_KW, P_PH, P_PW, P_DH, P_DW, P_GROUPS, P_OH, P_OW,
-  P_X, P_Y, P_PACKED, P_SCRATCH,
+  P_X, P_Y, P_PACKED, P_SCRATCH, inputPlaneBytes,
 } from "../params";
 import { biasFloats } from "../pack";
 import { madd } from "./madd";
@@ -39,18 +39,19 @@ function runItem(p: usize, item: i32): void {
   const co0 = b * CO_BLOCK, co1 = min<i32>(coutg, co0 + CO_BLOCK);
   const m0 = co0 * taps, m1 = co1 * taps;
   const rowBytes = <usize>(coutg * taps) << 2;
-  const x = ptr(p, P_X) + (<usize>(n * cin + g * cing) << 2);
+  const xs = inputPlaneBytes(p); // one float per channel plane of a 1 x 1 input
+  const x = ptr(p, P_X) + <usize>(n * cin + g * cing) * xs;
   const packed = ptr(p, P_PACKED);
   const w = packed + (<usize>biasFloats(p) << 2) + <usize>(g * cing) * rowBytes;
   const col = ptr(p, P_SCRATCH); // (m1 - m0) sums, then written out
 
   let m = m0;
-  for (; m + 32 <= m1; m += 32) sum32(x, cing, w + (<usize>m << 2), rowBytes, col + (<usize>(m - m0) << 2));
-  for (; m + 4 <= m1; m += 4) sum4(x, cing, w + (<usize>m << 2), rowBytes, col + (<usize>(m - m0) << 2));
+  for (; m + 32 <= m1; m += 32) sum32(x, xs, cing, w + (<usize>m << 2), rowBytes, col + (<usize>(m - m0) << 2));
+  for (; m + 4 <= m1; m += 4) sum4(x, xs, cing, w + (<usize>m << 2), rowBytes, col + (<usize>(m - m0) << 2));
   for (; m < m1; m++) {
     let s: f32 = 0;
     for (let ci = 0; ci < cing; ci++) {
-      s += load<f32>(x + (<usize>ci << 2)) * load<f32>(w + <usize>ci * rowBytes + (<usize>m << 2));
+      s += load<f32>(x + <usize>ci * xs) * load<f32>(w + <usize>ci * rowBytes + (<usize>m << 2));
     }
     store<f32>(col + (<usize>(m - m0) << 2), s);
   }
@@ -83,12 +84,12 @@ function fillPlane(out: usize, len: i32, v: f32): void {
   for (; i < len; i++) store<f32>(out + (<usize>i << 2), v);
 }
 
-// col[0..32) = sum over ci of x[ci] * w[ci][0..32) (rows rowBytes apart).
-function sum32(x: usize, cing: i32, w: usize, rowBytes: usize, col: usize): void {
+// col[0..32) = sum over ci of x[ci] * w[ci][0..32) (inputs xs bytes apart, weight rows rowBytes apart).
+function sum32(x: usize, xs: usize, cing: i32, w: usize, rowBytes: usize, col: usize): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-  const xe = x + (<usize>cing << 2);
-  for (let px = x; px < xe; px += 4) {
+  const xe = x + <usize>cing * xs;
+  for (let px = x; px < xe; px += xs) {
     const s = v128.load32_splat(px);
     a0 = madd(s, v128.load(w), a0); a1 = madd(s, v128.load(w, 16), a1);
     a2 = madd(s, v128.load(w, 32), a2); a3 = madd(s, v128.load(w, 48), a3);
@@ -100,10 +101,10 @@ function sum32(x: usize, cing: i32, w: usize, rowBytes: usize, col: usize): void
   v128.store(col, a4, 64); v128.store(col, a5, 80); v128.store(col, a6, 96); v128.store(col, a7, 112);
 }
 
-function sum4(x: usize, cing: i32, w: usize, rowBytes: usize, col: usize): void {
+function sum4(x: usize, xs: usize, cing: i32, w: usize, rowBytes: usize, col: usize): void {
   let a = f32x4.splat(0);
-  const xe = x + (<usize>cing << 2);
-  for (let px = x; px < xe; px += 4) {
+  const xe = x + <usize>cing * xs;
+  for (let px = x; px < xe; px += xs) {
     a = madd(v128.load32_splat(px), v128.load(w), a);
     w += rowBytes;
   }

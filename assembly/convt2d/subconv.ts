@@ -9,7 +9,7 @@
 // that wrap to the next phase row) the tile's inputs are first packed into a zero-padded panel.
 import {
   param, ptr, P_N, P_CIN, P_H, P_W, P_COUT, P_KH, P_KW, P_SH, P_SW, P_PH, P_PW, P_DH, P_DW,
-  P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, P_SCRATCH, P_ROWS,
+  P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, P_SCRATCH, P_ROWS, inputPlaneBytes,
 } from "../params";
 import { phaseTapList, phaseLength } from "./phase";
 import { blocksPerGroup, runAt, runBytes, tapSlot } from "../pack";
@@ -117,9 +117,9 @@ function runItem(p: usize, item: i32): void {
   const cin = param(p, P_CIN), cout = param(p, P_COUT);
   const cing = cin / groups, coutg = cout / groups;
   const h = param(p, P_H), w = param(p, P_W);
-  const plane = <usize>(h * w) << 2;
+  const plane = inputPlaneBytes(p);
   const outPlane = <usize>(oh * ow) << 2;
-  const x = ptr(p, P_X) + (<usize>((n * cin + g * cing) * h * w) << 2);
+  const x = ptr(p, P_X) + <usize>(n * cin + g * cing) * plane;
   const y = ptr(p, P_Y) + (<usize>((n * cout + g * coutg) * oh * ow) << 2);
   const bias = ptr(p, P_PACKED) + (<usize>(g * coutg) << 2);
   const blocks = blocksPerGroup(p);
@@ -206,7 +206,7 @@ function phaseSegments(p: usize, direct: bool, x: usize, h: i32, w: i32, cing: i
     const ns = directSegments(p, tapsY, nty, tapsX, ntx, ja, ia, na + nb, h, w, x, cing, segs);
     if (ns >= 0) {
       store<i32>(rec, ns, 24);
-      store<u32>(rec, <u32>(h * w) << 2, 32);
+      store<u32>(rec, <u32>inputPlaneBytes(p), 32);
       return cursor;
     }
   }
@@ -254,7 +254,7 @@ function directSegments(p: usize, tapsY: usize, nty: i32, tapsX: usize, ntx: i32
 function packPanel(p: usize, x: usize, h: i32, w: i32, tapsY: usize, nty: i32, tapsX: usize, ntx: i32,
                    kcc: i32, aChunk: usize, run: usize, ja: i32, ia: i32, na: i32,
                    jb: i32, ib: i32, nb: i32, segs: usize, panel: usize): i32 {
-  const plane = <usize>(h * w) << 2;
+  const plane = inputPlaneBytes(p);
   let ns = 0;
   let dst = panel;
   for (let ty = 0; ty < nty; ty++) {
