@@ -105,13 +105,17 @@ export class Engine {
     this.params = this.arena.alloc(P_SLOTS * 4);
   }
 
+  private readonly paths = new Map<Path, PathExports>();
+
   private path(name: Path): PathExports {
-    const k = this.k as unknown as Record<string, (...a: number[]) => number>;
-    return {
-      scratch: (p) => k[`${name}ScratchBytes`](p) >>> 0,
-      items: (p) => k[`${name}Items`](p),
-      run: (p, b, e) => { k[`${name}Run`](p, b, e); },
-    };
+    let path = this.paths.get(name);
+    if (!path) {
+      const k = this.k as unknown as Record<string, (...a: number[]) => number>;
+      const scratch = k[`${name}ScratchBytes`], items = k[`${name}Items`], run = k[`${name}Run`];
+      path = { scratch: (p) => scratch(p) >>> 0, items: (p) => items(p), run: (p, b, e) => { run(p, b, e); } };
+      this.paths.set(name, path);
+    }
+    return path;
   }
 
   /** Runs items [begin, end) of a path's kernel on the parameter block at `p` (this thread). */
@@ -147,7 +151,8 @@ export class Engine {
 
   /** Throws a RangeError naming the sizes when the buffers cannot fit in 32-bit memory. */
   private checkFits(what: Record<string, number>): void {
-    const total = Object.values(what).reduce((a, b) => a + alignUp(b), 0);
+    let total = 0;
+    for (const k in what) total += alignUp(what[k]);
     if (total > this.arena.available()) {
       const parts = Object.entries(what).map(([k, v]) => `${k} ${mib(v)}`).join(', ');
       throw new RangeError(`this call needs ${mib(total)} of WebAssembly memory (${parts}), more than the ${mib(this.arena.available())} a 32-bit module can still address (4 GiB limit)`);

@@ -6,7 +6,7 @@ import { Pool } from './pool.js';
 import { canSpawn } from './spawn.js';
 import { ConvTranspose2dOptions } from './shape.js';
 import { currentEngine, setEngine } from './state.js';
-import { Tensor, TensorLike } from './tensor.js';
+import { Tensor, TensorLike, resultTensor } from './tensor.js';
 import { callAsync } from './threaded.js';
 import { checkedCall } from './validate.js';
 
@@ -153,7 +153,7 @@ export function convTranspose2d(input: TensorLike, weight: TensorLike, bias?: Te
   if (!engine) throw new Error('convTranspose2d: call `await init()` before running the WebAssembly kernel');
   const call = checkedCall(input, weight, bias, options);
   const out = engine.call(call.info, call.input, call.weight, call.bias);
-  return new Tensor(out, call.info.outputShape);
+  return resultTensor(out, call.info.outputShape);
 }
 
 /**
@@ -169,7 +169,7 @@ export function convTranspose2dAsync(input: TensorLike, weight: TensorLike, bias
     if (!engine) throw new Error('convTranspose2dAsync: call `await init()` before running the WebAssembly kernel');
     const call = checkedCall(input, weight, bias, options);
     return callAsync(engine, call.info, call.input, call.weight, call.bias)
-      .then((out) => new Tensor(out, call.info.outputShape));
+      .then((out) => resultTensor(out, call.info.outputShape));
   } catch (e) {
     return Promise.reject(e);
   }

@@ -2,11 +2,10 @@
 // packed copy of them in WebAssembly memory between forward() calls.
 import { Engine, PackedWeights } from './engine.js';
 import { Layout, choosePath, layoutOf } from './plan.js';
-import { ConvInfo, Pair, normalizeOptions, toPair } from './shape.js';
+import { ConvInfo, Pair, convInfo, normalizeOptions, toPair } from './shape.js';
 import { currentEngine } from './state.js';
-import { Tensor, TensorLike, checkTensor, shapeString } from './tensor.js';
+import { Tensor, TensorLike, checkTensor, resultTensor, shapeString } from './tensor.js';
 import { forwardAsync } from './threaded.js';
-import { checkedCall } from './validate.js';
 
 export interface ConvTranspose2dModuleOptions {
   stride?: Pair;
@@ -140,7 +139,9 @@ export class ConvTranspose2d {
 
   /** Checks the input and returns the call's info record (used by forward and forwardAsync). */
   protected prepare(input: TensorLike, outputSize?: readonly number[]): ConvInfo {
-    return checkedCall(input, this._weight, this._bias, this.callOptions(outputSize)).info;
+    // Weight and bias were checked when assigned (their shapes are frozen): only the input here.
+    return convInfo(checkTensor('input', input), this._weight.shape, this.callOptions(outputSize),
+                    this._bias ? this._bias.shape : null);
   }
 
   protected packedFor(engine: Engine, info: ConvInfo): PackedWeights {
@@ -164,7 +165,7 @@ export class ConvTranspose2d {
     if (!engine) throw new Error('ConvTranspose2d.forward: call `await init()` before running the WebAssembly kernel');
     const info = this.prepare(input, outputSize);
     const out = engine.forward(info, input.data, this.packedFor(engine, info));
-    return new Tensor(out, info.outputShape);
+    return resultTensor(out, info.outputShape);
   }
 
   /**
@@ -178,7 +179,7 @@ export class ConvTranspose2d {
       if (!engine) throw new Error('ConvTranspose2d.forwardAsync: call `await init()` before running the WebAssembly kernel');
       const info = this.prepare(input, outputSize);
       return forwardAsync(engine, info, input.data, this.packedFor(engine, info))
-        .then((out) => new Tensor(out, info.outputShape));
+        .then((out) => resultTensor(out, info.outputShape));
     } catch (e) {
       return Promise.reject(e);
     }

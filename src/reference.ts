@@ -2,7 +2,7 @@
 // scatters x * kernel into the output at stride steps (dilation between taps), overlaps summed,
 // in float64; then bias is added and the result rounded to float32 once.
 import { ConvInfo, ConvTranspose2dOptions } from './shape.js';
-import { Tensor, TensorLike } from './tensor.js';
+import { Tensor, TensorLike, resultTensor } from './tensor.js';
 import { checkedCall } from './validate.js';
 
 export function referenceCompute(info: ConvInfo, x: Float32Array, weight: Float32Array,
@@ -45,5 +45,5 @@ export function convTranspose2dReference(input: TensorLike, weight: TensorLike, 
                                          options?: ConvTranspose2dOptions): Tensor {
   const call = checkedCall(input, weight, bias, options);
   const out = referenceCompute(call.info, call.input, call.weight, call.bias);
-  return new Tensor(out, call.info.outputShape);
+  return resultTensor(out, call.info.outputShape);
 }

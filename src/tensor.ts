@@ -6,14 +6,19 @@ export interface TensorLike {
   readonly shape: readonly number[];
 }
 
+// Set while the library wraps a result it computed itself (length and shape agree by construction).
+let trusted = false;
+
 export class Tensor implements TensorLike {
   readonly data: Float32Array;
   readonly shape: readonly number[];
 
   constructor(data: Float32Array, shape: readonly number[]) {
-    checkTensor('tensor', { data, shape });
+    if (!trusted) checkTensor('tensor', { data, shape });
     this.data = data;
     this.shape = Object.freeze([...shape]);
+    // data and shape cannot be replaced (the values in data can be edited): a Tensor stays valid.
+    Object.freeze(this);
   }
 
   /** Number of elements. */
@@ -62,4 +67,14 @@ export function checkTensor(name: string, t: unknown): number[] {
     throw new TypeError(`${name}.data has ${data.length} elements but ${name}.shape ${shapeString(shape)} needs ${numel}`);
   }
   return shape.slice() as number[];
+}
+
+/** A Tensor for a result the library computed: skips the checks a user's tensor gets. */
+export function resultTensor(data: Float32Array, shape: readonly number[]): Tensor {
+  trusted = true;
+  try {
+    return new Tensor(data, shape);
+  } finally {
+    trusted = false;
+  }
 }
