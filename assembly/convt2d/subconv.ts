@@ -16,11 +16,11 @@ import { blocksPerGroup, runAt, runBytes, tapSlot } from "../pack";
 import { MR, NR, tileSegments } from "./tile";
 import { storeQuad, storeInterleaved } from "./store";
 
-// Panel budget in floats (64 KiB, shared by the tiles of a tile group): consecutive tiles of a
+// Panel budget in floats (128 KiB, shared by the tiles of a tile group): consecutive tiles of a
 // phase row are packed together, then each channel block runs over all of them, so the packing
 // reads whole input lines once and a block's weights stay in L1 across the group's tiles.
 // Input channels are split into chunks only when one tile alone does not fit.
-const PANEL_FLOATS: i32 = 16384;
+const PANEL_FLOATS: i32 = 32768;
 const GROUP_TILES: i32 = 16;
 const TILE_BYTES: usize = MR * NR * 4;
 const REC_BYTES: usize = 64; // per tile of a group: geometry, output pointers, segment counts
