@@ -163,11 +163,11 @@ function runItem(p: usize, item: i32): void {
         store<i32>(rec, na1, 16); store<i32>(rec, nb1, 20);
         // Segments for phase 0 (and 1): in place where possible, else from packed panels.
         const xc = x + <usize>c0 * plane;
-        cursor = phaseSegments(p, direct, xc, h, w, cing, tapsY, nty, tapsX0, ntx0, kcc, c0, ja, ia, na0,
+        cursor = phaseSegments(p, direct, xc, h, w, tapsY, nty, tapsX0, ntx0, kcc, c0, ja, ia, na0,
                                jb, ib, nb0, segs0, cursor, rec);
         store<i32>(rec, 0, 28);
         if (na1 + nb1 > 0) {
-          cursor = phaseSegments(p, direct, xc, h, w, cing, tapsY, nty, tapsX1, ntx1, kcc, c0, ja, ia, na1,
+          cursor = phaseSegments(p, direct, xc, h, w, tapsY, nty, tapsX1, ntx1, kcc, c0, ja, ia, na1,
                                  jb, ib, nb1, segs0 + sb, cursor, rec + 4);
         }
       }
@@ -182,9 +182,9 @@ function runItem(p: usize, item: i32): void {
           const oa = <usize>load<u32>(rec), ob = <usize>load<u32>(rec, 4);
           const na0 = load<i32>(rec, 8), nb0 = load<i32>(rec, 12);
           const na1 = load<i32>(rec, 16), nb1 = load<i32>(rec, 20);
-          tileSegments(r, a, segs0, load<i32>(rec, 24), <usize>load<u32>(rec, 32), tile0);
+          tileSegments(r, a, segs0, load<i32>(rec, 24), tile0);
           if (na1 + nb1 > 0) {
-            tileSegments(r, a, segs0 + sb, load<i32>(rec, 28), <usize>load<u32>(rec, 36), tile1);
+            tileSegments(r, a, segs0 + sb, load<i32>(rec, 28), tile1);
             storePair(tile0, tile1, r, chan, outPlane, oa, na0, na1, ob, nb0, nb1, bb, c0 == 0);
           } else {
             storeTile(tile0, r, chan, outPlane, oa, na0, ob, nb0, sw, bb, c0 == 0);
@@ -196,63 +196,35 @@ function runItem(p: usize, item: i32): void {
   }
 }
 
-// The segments of one phase of a tile: read in place when `direct` allows it, else packed into
-// the panel at `cursor`. Stores the segment count at rec + 24 and the input step at rec + 32;
+// The segments of one phase of a tile (see packPanel); stores their count at rec + 24 and
 // returns the panel cursor after what was packed.
-function phaseSegments(p: usize, direct: bool, x: usize, h: i32, w: i32, cing: i32, tapsY: usize, nty: i32,
+function phaseSegments(p: usize, direct: bool, x: usize, h: i32, w: i32, tapsY: usize, nty: i32,
                        tapsX: usize, ntx: i32, kcc: i32, c0: i32, ja: i32, ia: i32, na: i32, jb: i32,
                        ib: i32, nb: i32, segs: usize, cursor: usize, rec: usize): usize {
-  if (direct) {
-    const ns = directSegments(p, tapsY, nty, tapsX, ntx, ja, ia, na + nb, h, w, x, cing, segs);
-    if (ns >= 0) {
-      store<i32>(rec, ns, 24);
-      store<u32>(rec, <u32>inputPlaneBytes(p), 32);
-      return cursor;
-    }
-  }
-  const ns = packPanel(p, x, h, w, tapsY, nty, tapsX, ntx, kcc, <usize>c0 * (MR * 4), runBytes(p),
+  const ns = packPanel(p, direct, x, h, w, tapsY, nty, tapsX, ntx, kcc, <usize>c0 * (MR * 4), runBytes(p),
                        ja, ia, na, jb, ib, nb, segs, cursor);
   store<i32>(rec, ns, 24);
-  store<u32>(rec, NR * 4, 32);
   return panelEnd(segs, ns, cursor);
 }
 
 // First panel byte after the rows that `ns` packed segments use.
 function panelEnd(segs: usize, ns: i32, start: usize): usize {
   let end = start;
-  for (let i = 0; i < ns; i++) end += <usize>load<i32>(segs + (<usize>i << 4), 8) * (NR * 4);
+  for (let i = 0; i < ns; i++) {
+    const at = segs + (<usize>i << 4);
+    if (load<u32>(at, 12) == NR * 4) end += <usize>load<i32>(at, 8) * (NR * 4);
+  }
   return end;
 }
 
-// Segments for reading the input in place: one per tap whose input row is inside the image.
-// Returns -1 when some tap needs columns outside the row (the caller packs a panel instead).
-function directSegments(p: usize, tapsY: usize, nty: i32, tapsX: usize, ntx: i32, j: i32, i: i32,
-                        cnt: i32, h: i32, w: i32, x: usize, cing: i32, segs: usize): i32 {
-  const run = runBytes(p);
-  let n = 0;
-  for (let ty = 0; ty < nty; ty++) {
-    const iy = j + load<i32>(tapsY + (<usize>ty << 3), 4);
-    if (iy < 0 || iy >= h) continue;
-    const ky = load<i32>(tapsY + (<usize>ty << 3));
-    for (let tx = 0; tx < ntx; tx++) {
-      const ix = i + load<i32>(tapsX + (<usize>tx << 3), 4);
-      if (ix + cnt <= 0 || ix >= w) continue;
-      if (ix < 0 || ix + cnt > w) return -1;
-      const kx = load<i32>(tapsX + (<usize>tx << 3));
-      const at = segs + (<usize>n << 4);
-      store<u32>(at, <u32>(<usize>tapSlot(p, ky, kx) * run));
-      store<u32>(at, <u32>(x + (<usize>(iy * w + ix) << 2)), 4);
-      store<i32>(at, cing, 8);
-      n++;
-    }
-  }
-  return n;
-}
-
-// Packs input channels [c0, c0 + kcc) (x already points at c0) of every tap that touches the tile
-// into the panel, zero outside the image; writes one segment per kept tap; returns their count.
-function packPanel(p: usize, x: usize, h: i32, w: i32, tapsY: usize, nty: i32, tapsX: usize, ntx: i32,
-                   kcc: i32, aChunk: usize, run: usize, ja: i32, ia: i32, na: i32,
+// Writes one segment (4 words: weight offset, input pointer, steps, input step) per tap that
+// touches the tile, for input channels [c0, c0 + kcc) (x already points at c0); returns their
+// count. With `direct` (the tile's 8 pixels are one run of a row, and channel blocks are too few
+// to amortize packing), a tap whose 8 input columns lie inside the image is read in place;
+// every other tap is packed into the panel, zero outside the image. Adjacent packed taps with
+// adjacent weight runs merge into one segment.
+function packPanel(p: usize, direct: bool, x: usize, h: i32, w: i32, tapsY: usize, nty: i32, tapsX: usize,
+                   ntx: i32, kcc: i32, aChunk: usize, run: usize, ja: i32, ia: i32, na: i32,
                    jb: i32, ib: i32, nb: i32, segs: usize, panel: usize): i32 {
   const plane = inputPlaneBytes(p);
   let ns = 0;
@@ -271,18 +243,29 @@ function packPanel(p: usize, x: usize, h: i32, w: i32, tapsY: usize, nty: i32, t
       if (!useA && !useB) continue;
       const kx = load<i32>(tapsX + (<usize>tx << 3));
       const aOff = <u32>(<usize>tapSlot(p, ky, kx) * run + aChunk);
+      const srcA = x + (<usize>(ya * w + xa) << 2);
+      if (direct && xa >= 0 && xa + na + nb <= w) {
+        const at = segs + (<usize>ns << 4);
+        store<u32>(at, aOff);
+        store<u32>(at, <u32>srcA, 4);
+        store<i32>(at, kcc, 8);
+        store<u32>(at, <u32>plane, 12);
+        ns++;
+        continue;
+      }
       const prev = segs + (<usize>(ns - 1) << 4);
-      if (ns > 0 && load<u32>(prev) + <u32>load<i32>(prev, 8) * (MR * 4) == aOff) {
-        // Adjacent weight runs and (always) adjacent panel rows: one longer segment.
+      if (ns > 0 && load<u32>(prev, 12) == NR * 4 && load<u32>(prev) + <u32>load<i32>(prev, 8) * (MR * 4) == aOff &&
+          load<u32>(prev, 4) + <u32>load<i32>(prev, 8) * (NR * 4) == <u32>dst) {
+        // Adjacent weight runs and adjacent panel rows: one longer segment.
         store<i32>(prev, load<i32>(prev, 8) + kcc, 8);
       } else {
         const at = segs + (<usize>ns << 4);
         store<u32>(at, aOff);
         store<u32>(at, <u32>dst, 4);
         store<i32>(at, kcc, 8);
+        store<u32>(at, NR * 4, 12);
         ns++;
       }
-      const srcA = x + (<usize>(ya * w + xa) << 2);
       const srcB = x + (<usize>(yb * w + xb) << 2);
       const fullA = useA && xa >= 0 && xa + 4 <= w;
       const fullB = useB && xb >= 0 && xb + 4 <= w;

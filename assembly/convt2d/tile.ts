@@ -82,25 +82,25 @@ export function tile4x8(pa: usize, pb: usize, kc: i32, bStride: usize, tile: usi
   v128.store(tile, c30, 96); v128.store(tile, c31, 112);
 }
 
-// Sums `nseg` segments (4 words each: weight offset from aBase, input pointer, steps k, unused)
-// into the tile, using the kernel that covers `rows` (1..5) channels. No segment: a zero tile.
+// Sums `nseg` segments (4 words each: weight offset from aBase, input pointer, steps k, input
+// step in bytes) into the tile, using the kernel that covers `rows` (1..5) channels. No segment: a zero tile.
 // (Each kernel is called from two sites on purpose: the optimizer then keeps it a function of
 // its own instead of inlining it into this loop, which would nest its k loop; see above.)
-export function tileSegments(rows: i32, aBase: usize, segs: usize, nseg: i32, bStride: usize, tile: usize): void {
+export function tileSegments(rows: i32, aBase: usize, segs: usize, nseg: i32, tile: usize): void {
   if (nseg == 0) {
     memory.fill(tile, 0, MR * NR * 4);
     return;
   }
   const end = segs + (<usize>nseg << 4);
   if (rows == MR) {
-    tile5x8(aBase + <usize>load<u32>(segs), <usize>load<u32>(segs, 4), load<i32>(segs, 8), bStride, tile, false);
+    tile5x8(aBase + <usize>load<u32>(segs), <usize>load<u32>(segs, 4), load<i32>(segs, 8), <usize>load<u32>(segs, 12), tile, false);
     for (let at = segs + 16; at < end; at += 16) {
-      tile5x8(aBase + <usize>load<u32>(at), <usize>load<u32>(at, 4), load<i32>(at, 8), bStride, tile, true);
+      tile5x8(aBase + <usize>load<u32>(at), <usize>load<u32>(at, 4), load<i32>(at, 8), <usize>load<u32>(at, 12), tile, true);
     }
   } else {
-    tile4x8(aBase + <usize>load<u32>(segs), <usize>load<u32>(segs, 4), load<i32>(segs, 8), bStride, tile, false);
+    tile4x8(aBase + <usize>load<u32>(segs), <usize>load<u32>(segs, 4), load<i32>(segs, 8), <usize>load<u32>(segs, 12), tile, false);
     for (let at = segs + 16; at < end; at += 16) {
-      tile4x8(aBase + <usize>load<u32>(at), <usize>load<u32>(at, 4), load<i32>(at, 8), bStride, tile, true);
+      tile4x8(aBase + <usize>load<u32>(at), <usize>load<u32>(at, 4), load<i32>(at, 8), <usize>load<u32>(at, 12), tile, true);
     }
   }
 }
