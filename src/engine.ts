@@ -2,7 +2,7 @@
 // copies tensors in and the result out, and chooses which kernel path runs (all policy lives
 // here, the WebAssembly only computes on the pointers and sizes it is given).
 import { P_SLOTS, Pointers, writeParams } from './abi.js';
-import { Arena, MAX_BYTES, PAGE, alignUp } from './memory.js';
+import { Arena, alignUp } from './memory.js';
 import { Layout, Path, choosePath, inputPlane, layoutOf } from './plan.js';
 import { ConvInfo } from './shape.js';
 
@@ -339,5 +339,3 @@ export class Engine {
     }
   }
 }
-
-export { MAX_BYTES, PAGE };
