@@ -5,6 +5,7 @@ export { packedBytes, pack } from "./pack";
 export { subconvScratchBytes, subconvItems, subconvRun } from "./convt2d/subconv";
 export { gemvScratchBytes, gemvItems, gemvRun } from "./convt2d/gemv";
 export { depthwiseScratchBytes, depthwiseItems, depthwiseRun } from "./convt2d/depthwise";
+export { scatterScratchBytes, scatterItems, scatterRun } from "./convt2d/scatter";
 
 // Size of the parameter block, so the loader can check it agrees with src/abi.ts.
 export function paramSlots(): i32 {

@@ -10,7 +10,7 @@
 // Slots are phase-major (the taps of output phase (0, 0) first, then (0, 1), ...), so the taps of
 // one sub-convolution are adjacent runs: an interior tile streams them as one run.
 //
-// Raw layout (gemv and depthwise paths): the bias as above, then the weight unchanged.
+// Raw layout (gemv, depthwise and scatter paths): the bias as above, then the weight unchanged.
 import {
   param, ptr, P_CIN, P_COUT, P_KH, P_KW, P_SH, P_SW, P_PH, P_PW, P_DH, P_DW, P_GROUPS, P_WEIGHT,
   P_BIAS, P_PACKED,

@@ -16,7 +16,6 @@ export interface Pointers {
 
 /** Writes the shape fields of `info` and the given pointers into the block at `block` (an Int32Array view). */
 export function writeParams(block: Int32Array, info: ConvInfo, ptrs: Pointers, rowsPerItem: number): void {
-  block.fill(0);
   block[P.N] = info.n; block[P.CIN] = info.cin; block[P.H] = info.h; block[P.W] = info.w;
   block[P.COUT] = info.cout; block[P.KH] = info.kh; block[P.KW] = info.kw;
   block[P.SH] = info.sh; block[P.SW] = info.sw; block[P.PH] = info.ph; block[P.PW] = info.pw;

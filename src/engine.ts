@@ -159,9 +159,13 @@ export class Engine {
     }
   }
 
+  private paramView: Int32Array | null = null;
+
   private block(info: ConvInfo, ptrs: Pointers): void {
-    const view = new Int32Array(this.memory.buffer, this.params, P_SLOTS);
-    writeParams(view, info, ptrs, Math.ceil(info.oh / info.sh));
+    // The view is remade only when memory growth replaced the buffer.
+    const buffer = this.memory.buffer;
+    if (this.paramView?.buffer !== buffer) this.paramView = new Int32Array(buffer, this.params, P_SLOTS);
+    writeParams(this.paramView, info, ptrs, Math.ceil(info.oh / info.sh));
   }
 
   /** Bytes the input takes in linear memory, channel planes `plane` floats apart, with slack. */
@@ -231,35 +235,45 @@ export class Engine {
     if (pin.released) this.arena.release(packed.at);
   }
 
+  // What forward() derives from a call's info record alone, kept while the record lives (a
+  // module reuses one record per input shape, so repeated small calls skip this work).
+  private readonly plans = new WeakMap<ConvInfo, { path: PathExports; layout: Layout; plane: number; scratch: number; items: number }>();
+
+  private planOf(info: ConvInfo) {
+    let plan = this.plans.get(info);
+    if (!plan) {
+      const name = choosePath(info);
+      const path = this.path(name);
+      this.block(info, {});
+      plan = { path, layout: layoutOf(name), plane: inputPlane(info, name), scratch: path.scratch(this.params), items: path.items(this.params) };
+      this.plans.set(info, plan);
+    }
+    return plan;
+  }
+
   /** Runs the layer on `input` with weights packed by pack(); returns a fresh output array. */
   forward(info: ConvInfo, input: Float32Array, packed: PackedWeights): Float32Array {
     const outLen = info.n * info.cout * info.oh * info.ow;
     const outBytes = outLen * 4;
     if (outLen === 0) return new Float32Array(0);
-    const path = this.path(choosePath(info));
-    if (packed.layout !== layoutOf(choosePath(info))) throw new Error('packed weights are in the wrong layout for this path');
-    this.block(info, {});
-    const scratch = path.scratch(this.params);
-    const plane = inputPlane(info, choosePath(info));
-    this.checkFits({ input: this.inputBytes(info, plane), output: outBytes, scratch });
-    const temps: number[] = [];
+    const { path, layout, plane, scratch, items } = this.planOf(info);
+    if (packed.layout !== layout) throw new Error('packed weights are in the wrong layout for this path');
+    const inBytes = this.inputBytes(info, plane);
+    this.checkFits({ input: inBytes, output: outBytes, scratch });
+    // One block for input, output and scratch: a small call then costs one allocation.
+    const yOff = alignUp(inBytes), sOff = yOff + alignUp(outBytes);
+    const x = this.arena.alloc(sOff + scratch);
     try {
-      const x = this.arena.alloc(this.inputBytes(info, plane));
-      temps.push(x);
       this.writeInput(x, info, input, plane);
-      const y = this.arena.alloc(outBytes);
-      temps.push(y);
-      const s = this.arena.alloc(scratch);
-      temps.push(s);
-      this.block(info, { x, y, packed: packed.at, scratch: s, xPlane: plane });
-      path.run(this.params, 0, path.items(this.params));
-      const view = new Float32Array(this.memory.buffer, y, outLen);
+      this.block(info, { x, y: x + yOff, packed: packed.at, scratch: x + sOff, xPlane: plane });
+      path.run(this.params, 0, items);
+      const view = new Float32Array(this.memory.buffer, x + yOff, outLen);
       if (!this.shared) return view.slice();
       const out = new Float32Array(outLen); // V8's slice() of a shared buffer is slower than set()
       out.set(view);
       return out;
     } finally {
-      temps.forEach((t) => this.arena.release(t));
+      this.arena.release(x);
     }
   }
 

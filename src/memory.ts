@@ -37,10 +37,10 @@ export class Arena {
   /** Returns the address of `bytes` (rounded up to 64) bytes; grows memory if needed. */
   alloc(bytes: number): number {
     const size = alignUp(Math.max(bytes, 1));
-    let i = this.free.findIndex((b) => b.size >= size);
+    let i = this.firstFit(size);
     if (i < 0) {
       this.grow(size);
-      i = this.free.findIndex((b) => b.size >= size);
+      i = this.firstFit(size);
     }
     const block = this.free[i];
     const at = block.at;
@@ -50,22 +50,33 @@ export class Arena {
     return at;
   }
 
+  private firstFit(size: number): number {
+    const free = this.free;
+    for (let i = 0; i < free.length; i++) if (free[i].size >= size) return i;
+    return -1;
+  }
+
   release(at: number): void {
     const size = this.used.get(at);
     if (size === undefined) return;
     this.used.delete(at);
-    let i = this.free.findIndex((b) => b.at > at);
-    if (i < 0) i = this.free.length;
-    this.free.splice(i, 0, { at, size });
-    const next = this.free[i + 1];
-    if (next && at + size === next.at) {
-      this.free[i].size += next.size;
-      this.free.splice(i + 1, 1);
-    }
-    const prev = this.free[i - 1];
-    if (prev && prev.at + prev.size === at) {
-      prev.size += this.free[i].size;
-      this.free.splice(i, 1);
+    // Plain loops and in-place merges: small calls allocate and release on every call.
+    const free = this.free;
+    let i = 0;
+    while (i < free.length && free[i].at < at) i++;
+    const prev = i > 0 ? free[i - 1] : undefined, next = i < free.length ? free[i] : undefined;
+    const joinPrev = prev !== undefined && prev.at + prev.size === at;
+    const joinNext = next !== undefined && at + size === next.at;
+    if (joinPrev && joinNext) {
+      prev.size += size + next.size;
+      free.splice(i, 1);
+    } else if (joinPrev) {
+      prev.size += size;
+    } else if (joinNext) {
+      next.at = at;
+      next.size += size;
+    } else {
+      free.splice(i, 0, { at, size });
     }
   }
 

@@ -48,6 +48,7 @@ export class ConvTranspose2d {
   private _bias: Tensor | null = null;
   // One packed copy per layout in use (input sizes can select paths with different layouts).
   private packed = new Map<Layout, PackedWeights>();
+  private lastInfo: ConvInfo | null = null;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair,
               options: ConvTranspose2dModuleOptions = {}) {
@@ -71,6 +72,8 @@ export class ConvTranspose2d {
     this.outputPadding = toPair('outputPadding', options.outputPadding, 0);
     this.dilation = toPair('dilation', options.dilation, 1);
     this.groups = groups;
+    // Frozen: forward() reuses what it derived from them.
+    [this.kernelSize, this.stride, this.padding, this.outputPadding, this.dilation].forEach((v) => Object.freeze(v));
     normalizeOptions(this.callOptions()); // types and ranges now; the rest at forward, as PyTorch
     // PyTorch: kaiming_uniform_(a=sqrt(5)) with fan_in = weight.size(1) * kH * kW, i.e. U(-b, b)
     // with b = 1/sqrt(fan_in); the bias uses the same bound.
@@ -140,8 +143,15 @@ export class ConvTranspose2d {
   /** Checks the input and returns the call's info record (used by forward and forwardAsync). */
   protected prepare(input: TensorLike, outputSize?: readonly number[]): ConvInfo {
     // Weight and bias were checked when assigned (their shapes are frozen): only the input here.
-    return convInfo(checkTensor('input', input), this._weight.shape, this.callOptions(outputSize),
-                    this._bias ? this._bias.shape : null);
+    const shape = checkTensor('input', input);
+    const last = this.lastInfo;
+    // A layer usually sees one input shape over and over: its info record is then reused (the
+    // layer's geometry is frozen, and weight and bias keep their shapes when replaced).
+    if (outputSize === undefined && last && sameShape(last.inputShape, shape)) return last;
+    const info = convInfo(shape, this._weight.shape, this.callOptions(outputSize),
+                          this._bias ? this._bias.shape : null);
+    if (outputSize === undefined) this.lastInfo = info;
+    return info;
   }
 
   protected packedFor(engine: Engine, info: ConvInfo): PackedWeights {
@@ -184,4 +194,10 @@ export class ConvTranspose2d {
       return Promise.reject(e);
     }
   }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

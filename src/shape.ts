@@ -25,7 +25,8 @@ export interface ConvInfo {
   groups: number;
   oh: number; ow: number;
   inputShape: number[];
-  outputShape: number[];
+  /** Frozen: results share it. */
+  outputShape: readonly number[];
 }
 
 const OPTION_NAMES = new Set(['stride', 'padding', 'outputPadding', 'groups', 'dilation', 'outputSize']);
@@ -147,7 +148,7 @@ export function convInfo(inputShape: readonly number[], weightShape: readonly nu
   if (oh <= 0 || ow <= 0 || kh === 0 || kw === 0) {
     throw new RangeError(`output size (${oh}, ${ow}) is too small: input size (${h}, ${w}), kernel (${kh}, ${kw}), stride ${pairString(o.stride)}, padding ${pairString(o.padding)}, dilation ${pairString(o.dilation)}, outputPadding (${oph}, ${opw}); each must be at least 1`);
   }
-  const outputShape = batched ? [n, cout, oh, ow] : [cout, oh, ow];
+  const outputShape = Object.freeze(batched ? [n, cout, oh, ow] : [cout, oh, ow]);
   return {
     batched, n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, oph, opw, dh, dw, groups, oh, ow,
     inputShape: inputShape.slice(), outputShape,
@@ -183,5 +184,5 @@ function outputPaddingFor(outputSize: number[], inputShape: readonly number[], h
 /** Output shape alone: the same result or error as the call would give. */
 export function convTranspose2dOutputShape(inputShape: readonly number[], weightShape: readonly number[],
                                            options?: ConvTranspose2dOptions): number[] {
-  return convInfo(inputShape, weightShape, options).outputShape;
+  return convInfo(inputShape, weightShape, options).outputShape.slice();
 }

@@ -16,7 +16,7 @@ export class Tensor implements TensorLike {
   constructor(data: Float32Array, shape: readonly number[]) {
     if (!trusted) checkTensor('tensor', { data, shape });
     this.data = data;
-    this.shape = Object.freeze([...shape]);
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     // data and shape cannot be replaced (the values in data can be edited): a Tensor stays valid.
     Object.freeze(this);
   }
@@ -43,8 +43,11 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
-/** Throws a TypeError unless `t` is a well-formed float32 tensor; returns its shape as numbers. */
-export function checkTensor(name: string, t: unknown): number[] {
+/**
+ * Throws a TypeError unless `t` is a well-formed float32 tensor; returns its shape as numbers
+ * (a copy, unless the shape is frozen and so cannot change under the caller).
+ */
+export function checkTensor(name: string, t: unknown): readonly number[] {
   if (t === null || typeof t !== 'object') {
     throw new TypeError(`${name} must be a Tensor or { data: Float32Array, shape: number[] }, got ${describe(t)}`);
   }
@@ -66,7 +69,7 @@ export function checkTensor(name: string, t: unknown): number[] {
   if (numel !== data.length) {
     throw new TypeError(`${name}.data has ${data.length} elements but ${name}.shape ${shapeString(shape)} needs ${numel}`);
   }
-  return shape.slice() as number[];
+  return Object.isFrozen(shape) ? shape as number[] : shape.slice() as number[];
 }
 
 /** A Tensor for a result the library computed: skips the checks a user's tensor gets. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Tensor, convTranspose2d, convTranspose2dOutputShape, convTranspose2dReference, init,
 } from '../src/index.js';
-import { choosePath, inputPlane } from '../src/plan.js';
+import { choosePath, inputPlane, setScatterMacs } from '../src/plan.js';
 import { convInfo } from '../src/shape.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
 
@@ -90,14 +90,30 @@ const edges: Partial<Config>[] = [
   { cing: 6, coutg: 4, groups: 2, h: 32, w: 8, kh: 3, kw: 3, ph: 2, pw: 2, dh: 2, dw: 2 },
 ];
 
-it('the hand-picked shapes reach every kernel path', () => {
-  const paths = new Set(edges.map((e) => {
+function pathsOf(shapes: Partial<Config>[]): string[] {
+  return [...new Set(shapes.map((e) => {
     const c = { ...base, ...e };
     return choosePath(convInfo([c.n, c.cing * c.groups, c.h, c.w], [c.cing * c.groups, c.coutg, c.kh, c.kw], {
       stride: [c.sh, c.sw], padding: [c.ph, c.pw], outputPadding: [c.oph, c.opw], dilation: [c.dh, c.dw], groups: c.groups,
     }));
-  }));
-  expect([...paths].sort()).toEqual(['depthwise', 'gemv', 'subconv']);
+  }))].sort();
+}
+
+/** Runs `body` with tiny calls kept off the scatter path (off), or every call sent there (all). */
+function withScatter<T>(mode: 'off' | 'all', body: () => T): T {
+  const old = setScatterMacs(mode === 'off' ? -1 : Infinity);
+  try {
+    return body();
+  } finally {
+    setScatterMacs(old);
+  }
+}
+
+it('the hand-picked shapes reach every kernel path', () => {
+  expect(pathsOf(edges)).toEqual(['depthwise', 'gemv', 'scatter', 'subconv']);
+  // With the scatter path off (as the runs below do), the small shapes keep the other paths covered.
+  expect(withScatter('off', () => pathsOf(edges))).toEqual(['depthwise', 'gemv', 'subconv']);
+  expect(withScatter('all', () => pathsOf(edges))).toEqual(['scatter']);
   const padded = edges.filter((e) => {
     const c = { ...base, ...e };
     const info = convInfo([c.n, c.cing * c.groups, c.h, c.w], [c.cing * c.groups, c.coutg, c.kh, c.kw], { groups: c.groups });
@@ -107,19 +123,24 @@ it('the hand-picked shapes reach every kernel path', () => {
 });
 
 for (const variant of variantsUnderTest()) {
-  describe(`kernel ${variant} vs reference`, () => {
-    for (const [i, e] of edges.entries()) {
-      const c = { ...base, ...e };
-      it(name(c), async () => {
-        await init({ variant });
-        check(c, 100 + i);
-      });
-    }
+  // The shapes are small, so the default policy would send many of them to the scatter path:
+  // each path gets them all instead, the scatter path on its own, the others with it off.
+  for (const scatter of ['off', 'all'] as const) {
+    describe(`kernel ${variant} vs reference, scatter path ${scatter === 'off' ? 'off' : 'only'}`, () => {
+      for (const [i, e] of edges.entries()) {
+        const c = { ...base, ...e };
+        it(name(c), async () => {
+          await init({ variant });
+          withScatter(scatter, () => check(c, 100 + i));
+        });
+      }
 
-    it('random shapes (fast-check, 300 runs)', async () => {
-      await init({ variant });
-      let seed = 1;
-      fc.assert(fc.property(config, (c) => { check(c, seed++); }), { numRuns: 300, seed: 20261127 });
+      it(`random shapes (fast-check, ${scatter === 'off' ? 300 : 150} runs)`, async () => {
+        await init({ variant });
+        let seed = 1;
+        withScatter(scatter, () => fc.assert(fc.property(config, (c) => { check(c, seed++); }),
+                                             { numRuns: scatter === 'off' ? 300 : 150, seed: 20261127 }));
+      });
     });
-  });
+  }
 }
