@@ -146,10 +146,27 @@ function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usi
   const u2 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 2), p2 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 2);
   const u3 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 3), p3 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 3);
   const b = f32x4.splat(bv);
+  // Quads where both phases have 4 pixels take the branch-free loop; the rest the general one.
+  const full = pair ? min<i32>(wp0, wp1) & ~3 : 0;
   for (let j = 0; j < hp; j++) {
     const row = out + <usize>j * rowStep;
     const base = origin + <usize>j * colsB;
-    for (let i = 0; i < wp0; i += 4) {
+    const fullEnd = base + (<usize>full << 2);
+    let dst = row;
+    for (let at = base; at < fullEnd; at += 16) {
+      let v = madd(w0, v128.load(at + o0), b);
+      let u = madd(u0, v128.load(at + p0), b);
+      v = madd(w1, v128.load(at + o1), v);
+      u = madd(u1, v128.load(at + p1), u);
+      v = madd(w2, v128.load(at + o2), v);
+      u = madd(u2, v128.load(at + p2), u);
+      v = madd(w3, v128.load(at + o3), v);
+      u = madd(u3, v128.load(at + p3), u);
+      v128.store(dst, i32x4.shuffle(v, u, 0, 4, 1, 5));
+      v128.store(dst, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
+      dst += 32;
+    }
+    for (let i = full; i < wp0; i += 4) {
       const at = base + (<usize>i << 2);
       let v = madd(w0, v128.load(at + o0), b);
       v = madd(w1, v128.load(at + o1), v);
@@ -163,15 +180,10 @@ function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usi
         u = madd(u2, v128.load(at + p2), u);
         u = madd(u3, v128.load(at + p3), u);
         const n1 = max<i32>(0, min<i32>(4, wp1 - i));
-        if (n0 == 4 && n1 == 4) {
-          v128.store(dst, i32x4.shuffle(v, u, 0, 4, 1, 5));
-          v128.store(dst, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
-        } else {
-          v128.store(quads, v);
-          v128.store(quads, u, 16);
-          storeQuad(quads, dst, n0, 2, 0, true);
-          storeQuad(quads + 16, dst + 4, n1, 2, 0, true);
-        }
+        v128.store(quads, v);
+        v128.store(quads, u, 16);
+        storeQuad(quads, dst, n0, 2, 0, true);
+        storeQuad(quads + 16, dst + 4, n1, 2, 0, true);
       } else {
         v128.store(quads, v);
         storeQuad(quads, dst, n0, sw, 0, true);
