@@ -68,6 +68,12 @@ export interface ThreadedCall {
    * as much as the copy itself (~2 ms for 4 MiB).
    */
   allocOutput(): void;
+  /**
+   * Copies out the output that items [0, items) completed, where the path's item order lets
+   * parts of the output finish early (subconv: band by band); the rest waits for finish().
+   * allocOutput() first.
+   */
+  copyDone(items: number): void;
   /** Copies the output out (allocOutput() first if not done); then frees the call's buffers. */
   finish(): Float32Array;
   /** Frees the call's buffers without reading them (a failed call). */
@@ -315,12 +321,35 @@ export class Engine {
       }
       let out: Float32Array | null = null;
       const allocOutput = () => { out ??= new Float32Array(outLen).fill(0); };
+      // Subconv items run band by band (assembly/convt2d/subconv.ts): a band is `rows` phase rows
+      // of every phase, i.e. output rows [rb*rows*sh, (rb+1)*rows*sh) of one image and group.
+      const perBand = name === 'subconv' ? info.sh * (info.sw === 2 ? 1 : info.sw) : 0;
+      const bandRows = rows * info.sh;
+      const nrb = Math.ceil(Math.ceil(info.oh / info.sh) / rows);
+      const bands = perBand ? info.n * info.groups * nrb : 0;
+      const coutg = info.cout / info.groups;
+      let copied = 0;
+      const copyBands = (end: number) => {
+        if (copied >= end) return;
+        const src = new Float32Array(this.memory.buffer, y, outLen);
+        for (; copied < end; copied++) {
+          const rb = copied % nrb, ng = (copied - rb) / nrb;
+          const g = ng % info.groups, n = (ng - g) / info.groups;
+          const r0 = rb * bandRows, r1 = Math.min(info.oh, r0 + bandRows);
+          for (let c = g * coutg; c < (g + 1) * coutg; c++) {
+            const at = ((n * info.cout + c) * info.oh + r0) * info.ow;
+            out!.set(src.subarray(at, at + (r1 - r0) * info.ow), at);
+          }
+        }
+      };
       return {
         path: name, params: blocks, items, free, allocOutput,
+        copyDone: (done: number) => { if (perBand) copyBands(Math.floor(done / perBand)); },
         finish: () => {
           try {
             allocOutput();
-            out!.set(new Float32Array(this.memory.buffer, y, outLen));
+            if (!perBand) out!.set(new Float32Array(this.memory.buffer, y, outLen));
+            else copyBands(bands);
             return out!;
           } finally {
             free();

@@ -9,7 +9,7 @@
 // Work items write disjoint parts of the output, so no other locking is needed.
 import { BLOCK_BYTES, Engine, ThreadedCall } from './engine.js';
 import { Thread, spawnThread } from './spawn.js';
-import { C, CONTROL_SLOTS, NOT_READY, WorkerReply } from './worker.js';
+import { C, CONTROL_SLOTS, MAX_FLAGS, NOT_READY, WorkerReply } from './worker.js';
 
 /** Busy-poll iterations a worker spends on SEQ after a job before sleeping in Atomics.wait. */
 const WORKER_SPIN = 20000;
@@ -180,13 +180,17 @@ export class Pool {
     Atomics.store(ctl, C.ITEMS, call.items);
     Atomics.store(ctl, C.DONE, 0);
     Atomics.store(ctl, C.ERROR, 0);
+    const flagged = Math.min(chunks, MAX_FLAGS);
+    for (let k = 0; k < flagged; k++) Atomics.store(ctl, C.FLAGS + k, 0);
     Atomics.store(ctl, C.NEXT, tag);
     Atomics.add(ctl, C.SEQ, 1);
     Atomics.notify(ctl, C.SEQ);
 
     call.allocOutput();
-    // The calling thread's share, with parameter block 0.
+    // The calling thread's share, with parameter block 0. Between its chunks it copies out what
+    // every thread has finished so far (the chunks before the first unfinished one).
     let mine: unknown = null;
+    let finished = 0;
     for (;;) {
       const v = Atomics.load(ctl, C.NEXT);
       const k = v & 0xffff;
@@ -197,7 +201,12 @@ export class Pool {
       } catch (e) {
         mine ??= e;
       }
+      if (k < MAX_FLAGS) Atomics.store(ctl, C.FLAGS + k, 1);
       Atomics.add(ctl, C.DONE, 1);
+      if (mine) continue;
+      const before = finished;
+      while (finished < flagged && Atomics.load(ctl, C.FLAGS + finished)) finished++;
+      if (finished > before) call.copyDone(Math.min(call.items, finished * chunk));
     }
 
     await this.waitDone(chunks);

@@ -25,8 +25,15 @@ export const C = {
   WAITING: 10,
   /** Busy-poll iterations a worker spends on SEQ before sleeping (cheap back-to-back jobs). */
   SPIN: 11,
+  /**
+   * First of MAX_FLAGS slots, one per chunk: set to 1 when the chunk is finished (the pool clears
+   * them per job), so the calling thread can copy out finished parts while the rest computes.
+   */
+  FLAGS: 16,
 } as const;
-export const CONTROL_SLOTS = 16;
+/** Chunks that have a finished flag; later chunks of a bigger job have none. */
+export const MAX_FLAGS = 1024;
+export const CONTROL_SLOTS = 16 + MAX_FLAGS;
 /** Chunk index meaning "job not published yet"; jobs have fewer chunks than this. */
 export const NOT_READY = 0xffff;
 
@@ -55,7 +62,7 @@ interface Host {
  * The worker's whole program. It must stay self-contained (no imports, no outer names), because it
  * runs from its source text; the control slots arrive as the argument `c`.
  */
-export function workerMain(host: Host, c: typeof C, notReady: number): void {
+export function workerMain(host: Host, c: typeof C, notReady: number, maxFlags: number): void {
   host.listen((setup) => {
     let exports: Record<string, unknown>;
     try {
@@ -99,6 +106,7 @@ export function workerMain(host: Host, c: typeof C, notReady: number): void {
             host.post({ type: 'error', message: `worker ${index}: ${String(e)}` });
           }
         }
+        if (k < maxFlags) Atomics.store(ctl, c.FLAGS + k, 1);
         Atomics.add(ctl, c.DONE, 1);
         if (Atomics.load(ctl, c.WAITING)) Atomics.notify(ctl, c.DONE);
       }
@@ -107,7 +115,7 @@ export function workerMain(host: Host, c: typeof C, notReady: number): void {
   });
 }
 
-const call = () => `(${workerMain.toString()})(host, ${JSON.stringify(C)}, ${NOT_READY});`;
+const call = () => `(${workerMain.toString()})(host, ${JSON.stringify(C)}, ${NOT_READY}, ${MAX_FLAGS});`;
 
 /** The worker program as a CommonJS script for Node's worker_threads (eval: true). */
 export function nodeWorkerSource(): string {

@@ -17,6 +17,7 @@ import {
 import { currentEngine } from '../src/state.js';
 import { poolOf } from '../src/pool.js';
 import { setMinThreadedMacs } from '../src/split.js';
+import { setScatterMacs } from '../src/plan.js';
 import { expectClose, golden, optionsOf, randomData, variantsUnderTest } from './helpers.js';
 
 const tensors = (c: (typeof golden.cases)[number]) => ({
@@ -52,15 +53,17 @@ const shapes: Shape[] = [
 
 for (const variant of variantsUnderTest()) {
   describe(`threads on ${variant}`, () => {
-    let oldMin = 0;
+    let oldMin = 0, oldScatter = 0;
     beforeAll(async () => {
       const r = await init({ variant, threads: 2 });
       expect(r).toEqual({ variant, threads: 2 });
       expect(currentEngine()!.shared).toBe(true);
       oldMin = setMinThreadedMacs(0); // every call through the workers, however small
+      oldScatter = setScatterMacs(-1); // and on the paths that split work finely, not the tiny-call one
     });
     afterAll(async () => {
       setMinThreadedMacs(oldMin);
+      setScatterMacs(oldScatter);
       await dispose();
     });
 

@@ -1,8 +1,9 @@
 // Transposed convolution as stride_h x stride_w dense sub-convolutions (see phase.ts): no
 // multiplication by an inserted zero. A work item is (batch n, group g, phase (qy, qx), block of
-// phase rows). Its output pixels are taken 4 consecutive phase columns at a time; two such quads
-// make the 8 pixels of a tile. For each tile and each block of 5 output channels, the microkernel
-// sums every tap of the phase over every input channel of the group.
+// phase rows), numbered band by band (see runItem). Its output pixels are taken 4 consecutive
+// phase columns at a time; two such quads make the 8 pixels of a tile. For each tile and each
+// block of 5 output channels, the microkernel sums every tap of the phase over every input
+// channel of the group.
 //
 // Where the 8 pixels are one run of a phase row and every tap reads inside the input row, the
 // microkernel reads the input in place (one segment per tap). Elsewhere (image borders, tiles
@@ -86,10 +87,12 @@ function runItem(p: usize, item: i32): void {
   const sh = param(p, P_SH), sw = param(p, P_SW), groups = param(p, P_GROUPS);
   const xq = phasesPerPass(sw);
   const nrb = rowBlocks(p);
+  // Item order: the phases of one band of rows (rb) are adjacent, so that bands of the output
+  // finish one after another and a threaded call can copy each out while the rest computes.
   let t = item;
-  const rb = t % nrb; t /= nrb;
   const pass = t % (sw / xq); t /= sw / xq;
   const qy = t % sh; t /= sh;
+  const rb = t % nrb; t /= nrb;
   const g = t % groups;
   const n = t / groups;
   const qx0 = pass * xq;
