@@ -65,3 +65,9 @@ export function makeOursRunners(s: BenchShape, data: ShapeData): OursRunners {
 export function supportedVariants(): ('simd128' | 'relaxed-simd')[] {
   return lib.supportedVariants().filter((v): v is 'simd128' | 'relaxed-simd' => v === 'simd128' || v === 'relaxed-simd');
 }
+
+/** Ends the worker threads of init({ threads }) so the process can exit. */
+export async function disposeOurs(): Promise<void> {
+  const dispose = (lib as unknown as { dispose?: () => Promise<void> }).dispose;
+  if (dispose) await dispose();
+}

@@ -79,7 +79,8 @@ export function ratioColumns(engines: Engine[]): RatioColumn[] {
     const e = engines.find((x) => x.id === id);
     const t = e && /(\d+)t$/.exec(e.label)?.[1];
     if (!e || !t) continue;
-    const one = id === 'oursAsync' ? 'ours' : 'oursModule';
+    // The same call made synchronously in the same process (the threads build on one thread).
+    const one = id === 'oursAsync' ? 'oursT' : 'oursModuleT';
     cols.push({ label: `${e.label} speedup`, ours: id, peer: one });
     if (engines.some((x) => x.id === `ort${t}`)) cols.push({ label: `${e.label} / ORT wasm ${t}t`, ours: id, peer: `ort${t}` });
   }

@@ -29,12 +29,13 @@ interface Args {
   variant: string | undefined;
   write: boolean | undefined;
   ortChild: number | undefined;
+  withOurs: boolean;
   peersOnly: boolean;
   out: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { shapes: null, threads: [1], quick: false, variant: undefined, write: undefined, ortChild: undefined, peersOnly: false, out: 'BENCHMARKS.md' };
+  const a: Args = { shapes: null, threads: [1], quick: false, variant: undefined, write: undefined, ortChild: undefined, withOurs: false, peersOnly: false, out: 'BENCHMARKS.md' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = (): string => {
@@ -55,6 +56,7 @@ function parseArgs(argv: string[]): Args {
       case '--write': a.write = true; break;
       case '--no-write': a.write = false; break;
       case '--ort-child': a.ortChild = Number(val()); break;
+      case '--with-ours': a.withOurs = true; break;
       case '--peers-only': a.peersOnly = true; break;
       case '--out': a.out = val(); break;
       case '--help': case '-h':
@@ -165,26 +167,66 @@ function fmtCell(c: Cell, s: BenchShape): string {
 
 const MARK = '@@ORT-CHILD@@';
 
-/** Child mode: time onnxruntime-web alone with numThreads = n and print the cells as JSON. */
-async function ortChild(shapes: BenchShape[], n: number, quick: boolean): Promise<void> {
-  const cells: Record<string, Cell> = {};
+/** What a child process reports per shape: its cells, and the check of our threaded calls. */
+interface ChildShape { cells: Record<string, Cell>; check?: { ok: boolean; text: string } }
+interface ChildReport { threads: number; shapes: Record<string, ChildShape> }
+
+/**
+ * Child mode: onnxruntime-web with numThreads = n (ORT fixes its thread count per process).
+ * With --with-ours, our calls on init({ threads: n }) run in the same process, interleaved with
+ * ORT in the same rounds: the async calls, and the sync calls on the threads build (the base of
+ * the thread speedup). Prints a ChildReport as JSON.
+ */
+async function child(shapes: BenchShape[], n: number, quick: boolean, withOurs: boolean, variant: string | undefined): Promise<void> {
+  const ours = withOurs ? await import('./ours.js') : null;
+  const init = ours ? await ours.initOurs({ threads: n, variant }) : null;
+  const threaded = ours && init && init.threads > 1 && ours.hasAsync();
+  const report: ChildReport = { threads: init?.threads ?? 0, shapes: {} };
   for (const s of shapes) {
-    const runner = await makeOrtRunner(s, makeData(s), n);
-    await runner.run();
-    cells[s.name] = await measure(() => runner.run(), quick);
-    await runner.release();
+    const data = makeData(s);
+    const ort = await makeOrtRunner(s, data, n);
+    const ortOut = await ort.run();
+    const runners: Runner[] = [];
+    let check: ChildShape['check'];
+    if (threaded) {
+      const r = ours.makeOursRunners(s, data);
+      const texts: string[] = [];
+      let worst = 0;
+      for (const [name, fn] of [['async', r.async], ['module async', r.moduleAsync]] as const) {
+        if (!fn) continue;
+        try {
+          const c = compare(await fn(), ortOut);
+          worst = Math.max(worst, c.maxDiff);
+          if (!c.ok) texts.push(`${name} ${n}t: max|diff| ${c.maxDiff.toExponential(2)} at [${c.worst}]`);
+        } catch (e) {
+          texts.push(`${name} ${n}t threw ${(e as Error).message}`);
+        }
+      }
+      check = { ok: texts.length === 0, text: texts.length ? texts.join('; ') : `ok (${worst.toExponential(1)})` };
+      runners.push({ id: 'oursT', label: 'ours (threads build, sync)', fn: r.functional },
+                   { id: 'oursModuleT', label: 'ours module (threads build, sync)', fn: r.module });
+      if (r.async) runners.push({ id: 'oursAsync', label: `ours async ${n}t`, fn: r.async });
+      if (r.moduleAsync) runners.push({ id: 'oursModuleAsync', label: `ours module async ${n}t`, fn: r.moduleAsync });
+    }
+    runners.push({ id: `ort${n}`, label: `ORT wasm ${n}t`, fn: () => ort.run() });
+    const cells = runners.length > 1 ? await measureInterleaved(runners, quick) : { [`ort${n}`]: await measure(() => ort.run(), quick) };
+    report.shapes[s.name] = { cells, check };
+    await ort.release();
   }
-  process.stdout.write(`${MARK}${JSON.stringify(cells)}\n`);
+  if (ours) await ours.disposeOurs();
+  process.stdout.write(`${MARK}${JSON.stringify(report)}\n`);
 }
 
-function spawnOrtChild(shapes: BenchShape[], all: BenchShape[], n: number, quick: boolean): Record<string, Cell> | string {
+function spawnChild(shapes: BenchShape[], all: BenchShape[], n: number, quick: boolean, withOurs: boolean,
+                    variant: string | undefined): ChildReport | string {
   const script = fileURLToPath(import.meta.url);
   const idx = shapes.map((s) => String(all.indexOf(s))).join(',');
-  const args = [...process.execArgv, script, '--ort-child', String(n), '--shapes', idx, ...(quick ? ['--quick'] : [])];
+  const args = [...process.execArgv, script, '--ort-child', String(n), '--shapes', idx, ...(quick ? ['--quick'] : []),
+    ...(withOurs ? ['--with-ours'] : []), ...(variant ? ['--variant', variant] : [])];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 30 * 60_000 });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(MARK));
   if (!line) return `child exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`;
-  return JSON.parse(line.slice(MARK.length)) as Record<string, Cell>;
+  return JSON.parse(line.slice(MARK.length)) as ChildReport;
 }
 
 async function main(): Promise<number> {
@@ -193,7 +235,7 @@ async function main(): Promise<number> {
   const shapes = selectShapes(all, args.shapes);
 
   if (args.ortChild !== undefined) {
-    await ortChild(shapes, args.ortChild, args.quick);
+    await child(shapes, args.ortChild, args.quick, args.withOurs, args.variant);
     return 0;
   }
 
@@ -203,7 +245,8 @@ async function main(): Promise<number> {
   let initResult = { variant: 'none', threads: 0 };
   if (ours) {
     const tInit = performance.now();
-    initResult = await ours.initOurs({ threads: oursThreads, variant: args.variant });
+    // One thread here (the build a one-thread user gets); threads run in the child process.
+    initResult = await ours.initOurs({ threads: 1, variant: args.variant });
     const initMs = performance.now() - tInit;
     console.log(`ours: variant=${initResult.variant} threads=${initResult.threads} (init ${initMs.toFixed(1)} ms)` +
       (args.variant ? ` [requested variant ${args.variant}]` : ''));
@@ -225,11 +268,9 @@ async function main(): Promise<number> {
     (args.threads.length > 1 ? `; numThreads=${args.threads.slice(1).join(',')} in child processes` : ''));
   console.log(`statistic: median latency (tinybench), engines interleaved in rounds${args.quick ? ', quick mode' : ''}\n`);
 
-  const asyncThreads = ours && ours.hasAsync() && initResult.threads > 1 ? initResult.threads : 0;
-  if (ours && oursThreads > 1 && !asyncThreads) {
-    console.log(`ours: init({ threads: ${oursThreads} }) gave threads=${initResult.threads}` +
-      `${ours.hasAsync() ? '' : ', no convTranspose2dAsync export'}: not timing ours async`);
-  }
+  // Our threaded calls are timed in the child process of the largest --threads value, next to ORT.
+  const asyncThreads = ours && ours.hasAsync() && oursThreads > 1 ? oursThreads : 0;
+  if (ours && oursThreads > 1 && !asyncThreads) console.log('ours: no convTranspose2dAsync export: not timing ours async');
   const engines: Engine[] = [
     ...(ours ? [
       { id: 'ours', label: 'ours', ours: true, color: '#1f77b4' },
@@ -277,8 +318,7 @@ async function main(): Promise<number> {
     // correctness first, against onnxruntime-web on the same data
     if (r && ortOut) {
       const checks: [string, () => Float32Array | Promise<Float32Array>][] = [
-        ['functional', r.functional], ['module', r.module], ...(asyncThreads && r.async ? [['async', r.async] as [string, () => Promise<Float32Array>]] : []),
-        ...(asyncThreads && r.moduleAsync ? [['module async', r.moduleAsync] as [string, () => Promise<Float32Array>]] : []),
+        ['functional', r.functional], ['module', r.module],
       ];
       const texts: string[] = [];
       let ok = true; let worst = 0;
@@ -320,8 +360,6 @@ async function main(): Promise<number> {
     const runners: Runner[] = [];
     if (r) {
       runners.push({ id: 'ours', label: 'ours', fn: r.functional }, { id: 'oursModule', label: 'ours module', fn: r.module });
-      if (asyncThreads && r.async) runners.push({ id: 'oursAsync', label: `ours async ${asyncThreads}t`, fn: r.async });
-      if (asyncThreads && r.moduleAsync) runners.push({ id: 'oursModuleAsync', label: `ours module async ${asyncThreads}t`, fn: r.moduleAsync });
     }
     if (ort) { const o = ort; runners.push({ id: `ort${ortThreads}`, label: `ORT wasm ${ortThreads}t`, fn: () => o.run() }); }
     if (t) runners.push({ id: 'tfjs', label: 'tfjs wasm', fn: () => t.run() });
@@ -342,24 +380,35 @@ async function main(): Promise<number> {
 
   const notes: string[] = [];
   for (const n of args.threads.slice(1)) {
-    console.log(`\nonnxruntime-web numThreads=${n} (child process)...`);
-    const child = spawnOrtChild(shapes, all, n, args.quick);
-    if (typeof child === 'string') {
-      console.log(`  failed: ${child}`);
-      notes.push(`onnxruntime-web with numThreads=${n} failed: ${child}`);
-      for (const r of results) r.cells[`ort${n}`] = { kind: 'error', why: child };
-    } else {
-      for (const r of results) {
-        r.cells[`ort${n}`] = child[r.shape.name] ?? { kind: 'error', why: 'missing' };
-        console.log(`  ${r.shape.name.padEnd(34)} ${fmtCell(r.cells[`ort${n}`], r.shape)}`);
+    const withOurs = asyncThreads === n;
+    console.log(`\nonnxruntime-web numThreads=${n}${withOurs ? ` and ours on ${n} threads` : ''} (child process)...`);
+    const report = spawnChild(shapes, all, n, args.quick, withOurs, args.variant);
+    if (typeof report === 'string') {
+      console.log(`  failed: ${report}`);
+      notes.push(`the child process for ${n} threads failed: ${report}`);
+      for (const r of results) r.cells[`ort${n}`] = { kind: 'error', why: report };
+      continue;
+    }
+    if (withOurs && report.threads !== n) {
+      notes.push(`ours: init({ threads: ${n} }) gave threads=${report.threads} in the child process`);
+    }
+    for (const r of results) {
+      const got = report.shapes[r.shape.name];
+      if (!got) { r.cells[`ort${n}`] = { kind: 'error', why: 'missing' }; continue; }
+      Object.assign(r.cells, got.cells);
+      for (const [id, c] of Object.entries(got.cells)) console.log(`  ${r.shape.name.split(' ')[0].padEnd(12)} ${id.padEnd(16)} ${fmtCell(c, r.shape)}`);
+      if (got.check && !got.check.ok) {
+        failed++;
+        console.log(`  FAIL: ours on ${n} threads differs from onnxruntime-web on ${r.shape.name}: ${got.check.text}`);
+        r.check = { ok: false, text: 'FAIL' };
       }
     }
   }
   if (args.threads.length > 1) {
-    notes.push(`ORT wasm ${args.threads[0]}t ran in the same process as ours; ${args.threads.slice(1).map((t) => `${t}t`).join(', ')} ran in a child process afterwards (ORT fixes numThreads at its first session).`);
+    notes.push(`ORT wasm ${args.threads[0]}t ran in the same process as "ours" and "ours module" (our one-thread build), interleaved with them; ORT wasm ${args.threads.slice(1).map((t) => `${t}t`).join(', ')} ran in a child process afterwards (ORT fixes numThreads at its first session)${asyncThreads ? `, interleaved there with our calls on init({ threads: ${asyncThreads} })` : ''}.`);
   }
   if (asyncThreads) {
-    notes.push(`"ours async ${asyncThreads}t" is convTranspose2dAsync over the workers of init({ threads: ${asyncThreads} }) (packs the weights every call, on the calling thread); "ours module async ${asyncThreads}t" is ConvTranspose2d.forwardAsync (weights packed once, as in an ORT session). With threads, "ours" and "ours module" run the threads build on one thread.`);
+    notes.push(`"ours async ${asyncThreads}t" is convTranspose2dAsync over the workers of init({ threads: ${asyncThreads} }) (packs the weights every call, on the calling thread); "ours module async ${asyncThreads}t" is ConvTranspose2d.forwardAsync (weights packed once, as in an ORT session). Their speedup is over the same calls made synchronously in the same child process (the threads build on one thread).`);
   }
   for (const r of results) for (const [id, c] of Object.entries(r.cells)) {
     if (c.kind === 'error') notes.push(`${r.shape.name}, ${id}: error: ${c.why}`);
@@ -392,7 +441,7 @@ async function main(): Promise<number> {
     const lines: [string, string][] = [
       ['ours module / ORT wasm 1t', pair('oursModule', 'ort1')],
       [`ours module async ${asyncThreads}t / ORT wasm ${asyncThreads}t`, asyncThreads ? pair('oursModuleAsync', `ort${asyncThreads}`) : ''],
-      [`ours module async ${asyncThreads}t / ours module (thread speedup)`, asyncThreads ? pair('oursModuleAsync', 'oursModule') : ''],
+      [`ours module async ${asyncThreads}t / ours module (thread speedup)`, asyncThreads ? pair('oursModuleAsync', 'oursModuleT') : ''],
     ];
     for (const [label, text] of lines) {
       if (!text) continue;
@@ -425,7 +474,7 @@ async function main(): Promise<number> {
     const cmd = ['node', ...process.execArgv, 'build/bench/run.js', ...process.argv.slice(2)]
       .map((t) => (/[\s>|]/.test(t) ? JSON.stringify(t) : t)).join(' ');
     const paths = writeReport(repoRoot(), engines, results, {
-      variant: initResult.variant, oursThreads: initResult.threads, stat: 'median', quick: args.quick,
+      variant: initResult.variant, oursThreads: asyncThreads || 1, stat: 'median', quick: args.quick,
       versions: {
         'onnxruntime-web': pkgVersion('onnxruntime-web'),
         '@tensorflow/tfjs-backend-wasm': pkgVersion('@tensorflow/tfjs-backend-wasm'),
