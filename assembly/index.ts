@@ -6,6 +6,7 @@ export { subconvScratchBytes, subconvItems, subconvRun } from "./convt2d/subconv
 export { gemvScratchBytes, gemvItems, gemvRun } from "./convt2d/gemv";
 export { depthwiseScratchBytes, depthwiseItems, depthwiseRun } from "./convt2d/depthwise";
 export { scatterScratchBytes, scatterItems, scatterRun } from "./convt2d/scatter";
+export { columnsScratchBytes, columnsItems, columnsRun } from "./convt2d/columns";
 
 // Size of the parameter block, so the loader can check it agrees with src/abi.ts.
 export function paramSlots(): i32 {

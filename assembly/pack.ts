@@ -11,6 +11,10 @@
 // one sub-convolution are adjacent runs: an interior tile streams them as one run.
 //
 // Raw layout (gemv, depthwise and scatter paths): the bias as above, then the weight unchanged.
+//
+// Columns layout (columns path): the bias as above, then for each group g, each block b of MR = 5
+// rows m = co*KH*KW + ky*KW + kx (every tap of every channel of the group is a row), each input
+// channel ci of the group: the MR weights w[ci][m0 .. m0+MR) (zero past the last row).
 import {
   param, ptr, P_CIN, P_COUT, P_KH, P_KW, P_SH, P_SW, P_PH, P_PW, P_DH, P_DW, P_GROUPS, P_WEIGHT,
   P_BIAS, P_PACKED,
@@ -19,6 +23,18 @@ import { MR } from "./convt2d/tile";
 
 export const LAYOUT_BLOCKED: i32 = 0;
 export const LAYOUT_RAW: i32 = 1;
+export const LAYOUT_COLUMNS: i32 = 2;
+
+// Rows of the columns layout per group (every tap of every output channel of the group), and
+// its blocks of MR rows.
+// @ts-ignore: decorator
+@inline export function columnRows(p: usize): i32 {
+  return param(p, P_COUT) / param(p, P_GROUPS) * param(p, P_KH) * param(p, P_KW);
+}
+// @ts-ignore: decorator
+@inline export function columnBlocks(p: usize): i32 {
+  return (columnRows(p) + MR - 1) / MR;
+}
 
 // @ts-ignore: decorator
 @inline export function biasFloats(p: usize): i32 {
@@ -62,7 +78,9 @@ export function packedBytes(p: usize, layout: i32): usize {
   const cing = <usize>(param(p, P_CIN) / param(p, P_GROUPS));
   const weights = layout == LAYOUT_RAW
     ? <usize>param(p, P_CIN) * <usize>(param(p, P_COUT) / param(p, P_GROUPS)) * taps
-    : <usize>slotWords(p) + <usize>param(p, P_GROUPS) * <usize>blocksPerGroup(p) * taps * cing * MR;
+    : layout == LAYOUT_COLUMNS
+      ? <usize>param(p, P_GROUPS) * <usize>columnBlocks(p) * cing * MR
+      : <usize>slotWords(p) + <usize>param(p, P_GROUPS) * <usize>blocksPerGroup(p) * taps * cing * MR;
   return (<usize>biasFloats(p) + weights) << 2;
 }
 
@@ -77,6 +95,10 @@ export function pack(p: usize, layout: i32): void {
   const body = dst + (<usize>nb << 2);
   if (layout == LAYOUT_RAW) {
     memory.copy(body, w, packedBytes(p, layout) - (<usize>nb << 2));
+    return;
+  }
+  if (layout == LAYOUT_COLUMNS) {
+    packColumns(p, w, body);
     return;
   }
   const groups = param(p, P_GROUPS);
@@ -149,5 +171,23 @@ function packChannel(src: usize, rows: i32, taps: i32, table: usize, dst: usize,
       s += tapStride;
     }
     for (let r = rows; r < MR; r++) store<f32>(d + (<usize>r << 2), 0);
+  }
+}
+
+// The columns layout: an input channel's row of the raw weight is already ordered by m, so each
+// block is MR consecutive floats of it.
+function packColumns(p: usize, w: usize, dst: usize): void {
+  const groups = param(p, P_GROUPS);
+  const cing = param(p, P_CIN) / groups;
+  const rows = columnRows(p), blocks = columnBlocks(p);
+  for (let g = 0; g < groups; g++) {
+    for (let b = 0; b < blocks; b++) {
+      const n = min<i32>(MR, rows - b * MR);
+      for (let ci = 0; ci < cing; ci++) {
+        const src = w + (<usize>((g * cing + ci) * rows + b * MR) << 2);
+        for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < n ? load<f32>(src + (<usize>r << 2)) : 0);
+        dst += MR * 4;
+      }
+    }
   }
 }

@@ -323,7 +323,8 @@ export class Engine {
       const allocOutput = () => { out ??= new Float32Array(outLen).fill(0); };
       // Subconv items run band by band (assembly/convt2d/subconv.ts): a band is `rows` phase rows
       // of every phase, i.e. output rows [rb*rows*sh, (rb+1)*rows*sh) of one image and group.
-      const perBand = name === 'subconv' ? info.sh * (info.sw === 2 ? 1 : info.sw) : 0;
+      // A columns item is one such band.
+      const perBand = name === 'subconv' ? info.sh * (info.sw === 2 ? 1 : info.sw) : name === 'columns' ? 1 : 0;
       const bandRows = rows * info.sh;
       const nrb = Math.ceil(Math.ceil(info.oh / info.sh) / rows);
       const bands = perBand ? info.n * info.groups * nrb : 0;

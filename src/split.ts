@@ -1,5 +1,6 @@
 // How a call is cut for threads (policy only): whether threads pay off at all, and how many
 // phase rows one work item covers so that every thread gets several items to balance with.
+import { choosePath } from './plan.js';
 import { ConvInfo } from './shape.js';
 
 /**
@@ -44,7 +45,8 @@ const MIN_ITEM_PIXELS = 32;
  * enough pixels to pay for streaming large weights. Paths that ignore the row count keep it whole.
  */
 export function rowsFor(info: ConvInfo, threads: number): (itemsAt: (rows: number) => number, fullRows: number) => number {
-  const want = threads * ITEMS_PER_THREAD;
+  // A columns item recomputes the input rows its band shares with the next: few, tall bands.
+  const want = threads * (choosePath(info) === 'columns' ? 2 : ITEMS_PER_THREAD);
   const weightBytes = 4 * info.cin * (info.cout / info.groups) * info.kh * info.kw;
   const pixels = info.n * info.groups * info.oh * info.ow;
   const bigEnough = (items: number) => weightBytes <= CACHED_WEIGHT_BYTES || pixels / items >= MIN_ITEM_PIXELS;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Tensor, convTranspose2d, convTranspose2dOutputShape, convTranspose2dReference, init,
 } from '../src/index.js';
-import { choosePath, inputPlane, setScatterMacs } from '../src/plan.js';
+import { choosePath, forcePath, inputPlane, setScatterMacs } from '../src/plan.js';
 import { convInfo } from '../src/shape.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
 
@@ -85,6 +85,9 @@ const edges: Partial<Config>[] = [
   { groups: 3, h: 6, w: 11, kh: 3, kw: 3, ph: 1, pw: 1, bias: true },
   { groups: 2, h: 4, w: 5, kh: 5, kw: 3, sh: 1, sw: 3, ph: 3, pw: 1, dw: 2, n: 2 },
   { coutg: 6, h: 3, w: 7, kh: 2, kw: 3, sh: 2, sw: 2 }, // a single input channel
+  // few output channels (columns path): RGB-like, with groups, batch and odd widths
+  { cing: 20, coutg: 3, h: 5, w: 11, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, bias: true },
+  { n: 2, cing: 17, coutg: 1, groups: 2, h: 4, w: 9, kh: 3, kw: 2, sh: 3, sw: 1, ph: 2, dw: 2, opw: 1 },
   // planes of 1 KiB multiples: the input is laid out with padded channel planes
   { n: 2, cing: 3, coutg: 7, h: 16, w: 16, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, oph: 1, opw: 1, bias: true },
   { cing: 6, coutg: 4, groups: 2, h: 32, w: 8, kh: 3, kw: 3, ph: 2, pw: 2, dh: 2, dw: 2 },
@@ -99,21 +102,29 @@ function pathsOf(shapes: Partial<Config>[]): string[] {
   }))].sort();
 }
 
-/** Runs `body` with tiny calls kept off the scatter path (off), or every call sent there (all). */
-function withScatter<T>(mode: 'off' | 'all', body: () => T): T {
-  const old = setScatterMacs(mode === 'off' ? -1 : Infinity);
+type Mode = 'policy' | 'scatter' | 'columns';
+
+/**
+ * Runs `body` on the paths the policy picks but with tiny calls kept off the scatter path
+ * (policy), or with every call sent to the scatter or the columns path (both run any shape).
+ */
+function withPaths<T>(mode: Mode, body: () => T): T {
+  const oldMacs = setScatterMacs(-1);
+  const oldForced = forcePath(mode === 'policy' ? null : mode);
   try {
     return body();
   } finally {
-    setScatterMacs(old);
+    setScatterMacs(oldMacs);
+    forcePath(oldForced);
   }
 }
 
 it('the hand-picked shapes reach every kernel path', () => {
-  expect(pathsOf(edges)).toEqual(['depthwise', 'gemv', 'scatter', 'subconv']);
+  expect(pathsOf(edges)).toEqual(['columns', 'depthwise', 'gemv', 'scatter', 'subconv']);
   // With the scatter path off (as the runs below do), the small shapes keep the other paths covered.
-  expect(withScatter('off', () => pathsOf(edges))).toEqual(['depthwise', 'gemv', 'subconv']);
-  expect(withScatter('all', () => pathsOf(edges))).toEqual(['scatter']);
+  expect(withPaths('policy', () => pathsOf(edges))).toEqual(['columns', 'depthwise', 'gemv', 'subconv']);
+  expect(withPaths('scatter', () => pathsOf(edges))).toEqual(['scatter']);
+  expect(withPaths('columns', () => pathsOf(edges))).toEqual(['columns']);
   const padded = edges.filter((e) => {
     const c = { ...base, ...e };
     const info = convInfo([c.n, c.cing * c.groups, c.h, c.w], [c.cing * c.groups, c.coutg, c.kh, c.kw], { groups: c.groups });
@@ -123,23 +134,24 @@ it('the hand-picked shapes reach every kernel path', () => {
 });
 
 for (const variant of variantsUnderTest()) {
-  // The shapes are small, so the default policy would send many of them to the scatter path:
-  // each path gets them all instead, the scatter path on its own, the others with it off.
-  for (const scatter of ['off', 'all'] as const) {
-    describe(`kernel ${variant} vs reference, scatter path ${scatter === 'off' ? 'off' : 'only'}`, () => {
+  // The shapes are small, so the default policy would send many of them to the scatter path,
+  // and few have the channel counts of the columns path: those two paths get every shape on
+  // their own, and the policy runs with the scatter path off.
+  for (const mode of ['policy', 'scatter', 'columns'] as const) {
+    const runs = mode === 'policy' ? 300 : 150;
+    describe(`kernel ${variant} vs reference, ${mode === 'policy' ? 'paths by policy (no scatter)' : `${mode} path only`}`, () => {
       for (const [i, e] of edges.entries()) {
         const c = { ...base, ...e };
         it(name(c), async () => {
           await init({ variant });
-          withScatter(scatter, () => check(c, 100 + i));
+          withPaths(mode, () => check(c, 100 + i));
         });
       }
 
-      it(`random shapes (fast-check, ${scatter === 'off' ? 300 : 150} runs)`, async () => {
+      it(`random shapes (fast-check, ${runs} runs)`, async () => {
         await init({ variant });
         let seed = 1;
-        withScatter(scatter, () => fc.assert(fc.property(config, (c) => { check(c, seed++); }),
-                                             { numRuns: scatter === 'off' ? 300 : 150, seed: 20261127 }));
+        withPaths(mode, () => fc.assert(fc.property(config, (c) => { check(c, seed++); }), { numRuns: runs, seed: 20261127 }));
       });
     });
   }

@@ -17,7 +17,7 @@ import {
 import { currentEngine } from '../src/state.js';
 import { poolOf } from '../src/pool.js';
 import { setMinThreadedMacs } from '../src/split.js';
-import { setScatterMacs } from '../src/plan.js';
+import { forcePath, setScatterMacs } from '../src/plan.js';
 import { expectClose, golden, optionsOf, randomData, variantsUnderTest } from './helpers.js';
 
 const tensors = (c: (typeof golden.cases)[number]) => ({
@@ -47,6 +47,7 @@ const shapes: Shape[] = [
   { n: 3, cin: 24, cout: 20, h: 5, w: 7, k: 4, s: 2, p: 1 }, // batch
   { n: 1, cin: 100, cout: 64, h: 1, w: 1, k: 4, s: 1, p: 0 }, // gemv
   { n: 2, cin: 16, cout: 32, h: 9, w: 9, k: 4, s: 2, p: 1, g: 16 }, // depthwise
+  { n: 2, cin: 64, cout: 3, h: 13, w: 10, k: 4, s: 2, p: 1, bias: true }, // few output channels (columns)
   { n: 1, cin: 12, cout: 12, h: 11, w: 13, k: 3, s: 1, p: 2, d: 2, g: 3 }, // dilated, groups
   { n: 1, cin: 7, cout: 5, h: 3, w: 2, k: 5, s: 3, p: 0, op: 2, bias: false }, // few items
 ];
@@ -106,7 +107,7 @@ for (const variant of variantsUnderTest()) {
       }
     });
 
-    it('random shapes (fast-check, 150 runs) match the reference', async () => {
+    for (const path of [null, 'columns'] as const) it(`random shapes (fast-check, ${path ? '80 runs, all on the columns path' : '150 runs'}) match the reference`, async () => {
       const config = fc.record({
         n: fc.integer({ min: 1, max: 3 }), cing: fc.integer({ min: 1, max: 9 }), coutg: fc.integer({ min: 1, max: 11 }),
         groups: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }),
@@ -122,12 +123,17 @@ for (const variant of variantsUnderTest()) {
         }
       });
       let seed = 7;
-      await fc.assert(fc.asyncProperty(config, async (c) => {
-        const s: Shape = { n: c.n, cin: c.cing * c.groups, cout: c.coutg * c.groups, h: c.h, w: c.w, k: c.k, s: c.s, p: c.p, op: c.op, g: c.groups, d: c.d, bias: c.bias };
-        const { x, w, b, options } = makeCall(s, seed += 3);
-        const got = await convTranspose2dAsync(x, w, b, options);
-        expectClose(got.data, convTranspose2dReference(x, w, b, options).data, JSON.stringify(s));
-      }), { numRuns: 150, seed: 20261127 });
+      const old = forcePath(path);
+      try {
+        await fc.assert(fc.asyncProperty(config, async (c) => {
+          const s: Shape = { n: c.n, cin: c.cing * c.groups, cout: c.coutg * c.groups, h: c.h, w: c.w, k: c.k, s: c.s, p: c.p, op: c.op, g: c.groups, d: c.d, bias: c.bias };
+          const { x, w, b, options } = makeCall(s, seed += 3);
+          const got = await convTranspose2dAsync(x, w, b, options);
+          expectClose(got.data, convTranspose2dReference(x, w, b, options).data, JSON.stringify(s));
+        }), { numRuns: path ? 80 : 150, seed: 20261127 });
+      } finally {
+        forcePath(old);
+      }
     });
 
     it('100 overlapping calls of different shapes all resolve with their own results', async () => {

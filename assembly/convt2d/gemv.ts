@@ -10,6 +10,7 @@ import {
 } from "../params";
 import { biasFloats } from "../pack";
 import { madd } from "./madd";
+import { fillPlane } from "./store";
 
 const CO_BLOCK: i32 = 8;
 
@@ -75,13 +76,6 @@ function runItem(p: usize, item: i32): void {
       }
     }
   }
-}
-
-function fillPlane(out: usize, len: i32, v: f32): void {
-  const vv = f32x4.splat(v);
-  let i = 0;
-  for (; i + 4 <= len; i += 4) v128.store(out + (<usize>i << 2), vv);
-  for (; i < len; i++) store<f32>(out + (<usize>i << 2), v);
 }
 
 // col[0..32) = sum over ci of x[ci] * w[ci][0..32) (inputs xs bytes apart, weight rows rowBytes apart).

@@ -7,6 +7,7 @@ import {
   P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, inputPlaneBytes,
 } from "../params";
 import { biasFloats } from "../pack";
+import { fillPlane } from "./store";
 
 export function scatterScratchBytes(p: usize): usize {
   return 0;
@@ -33,9 +34,7 @@ function runItem(p: usize, item: i32): void {
   const planeBytes = <usize>(oh * ow) << 2;
   const y = ptr(p, P_Y) + <usize>(n * cout + g * coutg) * planeBytes;
   for (let co = 0; co < coutg; co++) {
-    const bv = load<f32>(packed + (<usize>(g * coutg + co) << 2));
-    const out = y + <usize>co * planeBytes;
-    for (let i = 0; i < oh * ow; i++) store<f32>(out + (<usize>i << 2), bv);
+    fillPlane(y + <usize>co * planeBytes, oh * ow, load<f32>(packed + (<usize>(g * coutg + co) << 2)));
   }
   const xPlane = inputPlaneBytes(p);
   const weights = packed + (<usize>biasFloats(p) << 2) + (<usize>(g * cing * coutg * taps) << 2);

@@ -1,5 +1,5 @@
-// Writing a finished 5 x 8 tile (see tile.ts) to the output: each half of a tile row is 4 pixels
-// that sit `step` floats apart in one output row.
+// Writing results to the output: a finished 5 x 8 tile (see tile.ts), each half of a tile row
+// being 4 pixels `step` floats apart in one output row; and planes filled with the bias.
 
 // Stores lanes [0, cnt) of the 4 floats at `t` to dst, dst + step, ...: bias + value when
 // `first`, else added to what the output holds (later input-channel chunks).
@@ -34,3 +34,10 @@
   }
 }
 
+// len floats of value v from out (the bias, before taps are added onto it).
+export function fillPlane(out: usize, len: i32, v: f32): void {
+  const vv = f32x4.splat(v);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) v128.store(out + (<usize>i << 2), vv);
+  for (; i < len; i++) store<f32>(out + (<usize>i << 2), v);
+}
