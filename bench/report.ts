@@ -216,7 +216,9 @@ export function writeReport(root: string, engines: Engine[], results: ShapeResul
                             out = 'BENCHMARKS.md'): { md: string; svg: string } {
   const m = machine();
   const date = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  const chart = out === 'BENCHMARKS.md' ? 'chart.svg' : `chart-${out.replace(/\.md$/i, '').toLowerCase()}.svg`;
+  // The chart is named after the report's file name (an --out path elsewhere keeps only its name).
+  const base = out.split(/[\\/]/).pop()!;
+  const chart = base === 'BENCHMARKS.md' ? 'chart.svg' : `chart-${base.replace(/\.md$/i, '').toLowerCase()}.svg`;
   const svgPath = resolve(root, 'bench', chart);
   const mdPath = resolve(root, out);
   writeFileSync(svgPath, chartSvg(engines, results, `ConvTranspose2d: ours (${info.variant}) vs peers, ${m.cpu} (${m.cores} cores), Node ${m.node}`));
