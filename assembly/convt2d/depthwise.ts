@@ -148,12 +148,31 @@ function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usi
   const b = f32x4.splat(bv);
   // Quads where both phases have 4 pixels take the branch-free loop; the rest the general one.
   const full = pair ? min<i32>(wp0, wp1) & ~3 : 0;
+  const shared = nty * ntx0 == 4 && nty * ntx1 == 4 && p1 == o0 && p3 == o2;
   for (let j = 0; j < hp; j++) {
     const row = out + <usize>j * rowStep;
     const base = origin + <usize>j * colsB;
     const fullEnd = base + (<usize>full << 2);
     let dst = row;
-    for (let at = base; at < fullEnd; at += 16) {
+    if (shared) {
+      // k = 2 * stride (DCGAN's k4s2): phase 1's second tap of each row reads what phase 0's
+      // first does, so six loads serve both phases.
+      for (let at = base; at < fullEnd; at += 16) {
+        const l0 = v128.load(at + o0), l2 = v128.load(at + o2);
+        let v = madd(w0, l0, b);
+        let u = madd(u1, l0, b);
+        v = madd(w2, l2, v);
+        u = madd(u3, l2, u);
+        v = madd(w1, v128.load(at + o1), v);
+        u = madd(u0, v128.load(at + p0), u);
+        v = madd(w3, v128.load(at + o3), v);
+        u = madd(u2, v128.load(at + p2), u);
+        v128.store(dst, i32x4.shuffle(v, u, 0, 4, 1, 5));
+        v128.store(dst, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
+        dst += 32;
+      }
+    }
+    for (let at = shared ? fullEnd : base; at < fullEnd; at += 16) {
       let v = madd(w0, v128.load(at + o0), b);
       let u = madd(u0, v128.load(at + p0), b);
       v = madd(w1, v128.load(at + o1), v);
