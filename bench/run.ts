@@ -131,7 +131,9 @@ async function measureInterleaved(runners: Runner[], quick: boolean): Promise<Re
         const est = Math.max(performance.now() - t0, 1e-3);
         const bench = new Bench({
           time: budget, iterations: Math.max(2, Math.min(64, Math.floor(budget / est))),
-          warmupTime: round === 0 ? (quick ? 30 : 100) : 0, warmupIterations: round === 0 ? 2 : 0,
+          // Every round warms up again (untimed): switching engines leaves the other engine's
+          // threads winding down and ours waking up, for all engines alike.
+          warmupTime: round === 0 ? (quick ? 30 : 100) : (quick ? 5 : 20), warmupIterations: round === 0 ? 2 : 1,
           throws: true, retainSamples: true,
         });
         bench.add(id, fn);
