@@ -124,11 +124,14 @@ export function pack(p: usize, layout: i32): void {
   }
   for (let t = taps; t < slotWords(p); t++) store<i32>(table + (<usize>t << 2), 0);
   const runs = table + (<usize>slotWords(p) << 2);
+  // Input channel outermost: the weight is read once in order (a block-first order strides
+  // through all of it once per block: 3x slower on an 8 MB weight), and the writes of one
+  // channel fall in the runs' current cache lines.
   for (let g = 0; g < groups; g++) {
-    for (let b = 0; b < blocks; b++) {
-      const rows = min<i32>(MR, coutg - b * MR);
-      const blockDst = runs + <usize>((g * blocks + b) * taps) * run;
-      for (let ci = 0; ci < cing; ci++) {
+    for (let ci = 0; ci < cing; ci++) {
+      for (let b = 0; b < blocks; b++) {
+        const rows = min<i32>(MR, coutg - b * MR);
+        const blockDst = runs + <usize>((g * blocks + b) * taps) * run;
         // Source: `rows` channels x taps, contiguous; destination: MR floats in each tap's run.
         const src = w + (<usize>(((g * cing + ci) * coutg + b * MR) * taps) << 2);
         packChannel(src, rows, taps, table, blockDst + <usize>ci * (MR * 4), run);
