@@ -131,9 +131,10 @@ async function measureInterleaved(runners: Runner[], quick: boolean): Promise<Re
         const est = Math.max(performance.now() - t0, 1e-3);
         const bench = new Bench({
           time: budget, iterations: Math.max(2, Math.min(64, Math.floor(budget / est))),
-          // Every round warms up again (untimed): switching engines leaves the other engine's
-          // threads winding down and ours waking up, for all engines alike.
-          warmupTime: round === 0 ? (quick ? 30 : 100) : (quick ? 5 : 20), warmupIterations: round === 0 ? 2 : 1,
+          // Every round warms up again (untimed): after its last call, onnxruntime-web's worker
+          // threads keep spinning for about 50 ms (measured: half a core busy in an idle
+          // process), which would slow whatever engine runs next on this 2-core machine.
+          warmupTime: round === 0 ? (quick ? 30 : 100) : (quick ? 10 : 80), warmupIterations: round === 0 ? 2 : 1,
           throws: true, retainSamples: true,
         });
         bench.add(id, fn);
