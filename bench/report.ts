@@ -20,6 +20,8 @@ export type Cell =
 export interface ShapeResult {
   shape: BenchShape;
   cells: Record<string, Cell>;
+  /** Operations of one multiply-add peak sample timed alongside this shape (cells.peak). */
+  peakFlops?: number;
   /** Correctness of ours against onnxruntime-web on the same data. */
   check: { ok: boolean; text: string } | null;
 }

@@ -9,10 +9,11 @@ export interface Peak {
   variant: 'simd128' | 'relaxed-simd';
   /** Best of repeated runs: the ceiling. */
   gflops: number;
-  /** One short run of the loop (about 1 ms), to sample the peak alongside a layer under the same load. */
-  run: () => void;
-  /** Floating-point operations of one run(). */
-  runFlops: number;
+  /**
+   * A run of the loop doing about `flops` operations (a layer's), to sample the peak alongside
+   * that layer under the same load and over calls as long as its; with the operations it does.
+   */
+  sampler: (flops: number) => { run: () => void; flops: number };
 }
 
 function build(root: string, relaxed: boolean): Uint8Array<ArrayBuffer> {
@@ -40,8 +41,11 @@ export function measurePeaks(root: string, variants: ('simd128' | 'relaxed-simd'
       peak(iters, 1024);
       best = Math.min(best, performance.now() - t0);
     }
-    const short = iters / 4;
-    out.push({ variant, gflops: (iters * 96) / best / 1e6, run: () => { peak(short, 1024); }, runFlops: short * 96 });
+    const sampler = (flops: number) => {
+      const n = Math.max(1000, Math.ceil(flops / 96));
+      return { run: () => { peak(n, 1024); }, flops: n * 96 };
+    };
+    out.push({ variant, gflops: (iters * 96) / best / 1e6, sampler });
   }
   return out;
 }
