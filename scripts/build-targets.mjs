@@ -9,7 +9,7 @@
 //    compiling WebAssembly from bytes at run time, so there the modules must come precompiled
 //    from `import x from './wasm/x.wasm'`, which both workerd and wrangler understand.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,7 @@ const builds = [...generated.matchAll(/export const (\w+) = '([A-Za-z0-9+/=]*)';
   ident, file: ident.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()) + '.wasm', bytes: Buffer.from(b64, 'base64'),
 }));
 if (builds.length === 0) throw new Error('no builds found in src/generated/wasm.ts');
+rmSync(join(dist, 'wasm'), { recursive: true, force: true }); // no stale builds in the package
 mkdirSync(join(dist, 'wasm'), { recursive: true });
 for (const b of builds) writeFileSync(join(dist, 'wasm', b.file), b.bytes);
 

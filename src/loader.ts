@@ -4,6 +4,7 @@
 import { Engine, Variant } from './engine.js';
 import { detectFeatures } from './features.js';
 import { convInfo } from './shape.js';
+import { sharedMemoryTwin } from './binary.js';
 import * as binaries from './generated/wasm.js';
 
 export const VARIANTS: readonly Variant[] = ['relaxed-simd', 'simd128'];
@@ -13,12 +14,6 @@ export const VARIANTS: readonly Variant[] = ['relaxed-simd', 'simd128'];
 const BASE64: Record<Variant, string | WebAssembly.Module> = {
   'relaxed-simd': binaries.relaxedSimd,
   simd128: binaries.simd128,
-};
-
-// The same code built for shared memory (--enable threads --sharedMemory): the thread pool's builds.
-const THREADS_BASE64: Record<Variant, string | WebAssembly.Module> = {
-  'relaxed-simd': binaries.relaxedSimdThreads,
-  simd128: binaries.simd128Threads,
 };
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -60,13 +55,18 @@ function compileBytes(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Modul
   }
 }
 
-/** Compiles a build once: `threads` selects its shared-memory twin. */
+/** Compiles a build once: `threads` selects its shared-memory twin (see binary.ts). */
 export function compileVariant(variant: Variant, threads = false): Promise<WebAssembly.Module> {
   const key = threads ? `${variant}-threads` : variant;
   let m = modules.get(key);
   if (!m) {
-    const src = (threads ? THREADS_BASE64 : BASE64)[variant];
-    m = typeof src === 'string' ? compileBytes(decodeBase64(src)) : Promise.resolve(src);
+    const src = BASE64[variant];
+    if (typeof src !== 'string') {
+      m = threads ? Promise.reject(new Error('this build of the package (workerd) has no shared-memory kernel')) : Promise.resolve(src);
+    } else {
+      const bytes = decodeBase64(src);
+      m = compileBytes(threads ? sharedMemoryTwin(bytes) : bytes);
+    }
     modules.set(key, m);
     m.catch(() => modules.delete(key));
   }
