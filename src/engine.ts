@@ -243,15 +243,15 @@ export class Engine {
 
   // What forward() derives from a call's info record alone, kept while the record lives (a
   // module reuses one record per input shape, so repeated small calls skip this work).
-  private readonly plans = new WeakMap<ConvInfo, { path: PathExports; layout: Layout; plane: number; scratch: number; items: number }>();
+  private readonly plans = new WeakMap<ConvInfo, { name: Path; path: PathExports; layout: Layout; plane: number; scratch: number; items: number }>();
 
   private planOf(info: ConvInfo) {
+    const name = choosePath(info); // cheap, and it may change (the tests' path hooks)
     let plan = this.plans.get(info);
-    if (!plan) {
-      const name = choosePath(info);
+    if (!plan || plan.name !== name) {
       const path = this.path(name);
       this.block(info, {});
-      plan = { path, layout: layoutOf(name), plane: inputPlane(info, name), scratch: path.scratch(this.params), items: path.items(this.params) };
+      plan = { name, path, layout: layoutOf(name), plane: inputPlane(info, name), scratch: path.scratch(this.params), items: path.items(this.params) };
       this.plans.set(info, plan);
     }
     return plan;

@@ -48,7 +48,9 @@ export class ConvTranspose2d {
   private _bias: Tensor | null = null;
   // One packed copy per layout in use (input sizes can select paths with different layouts).
   private packed = new Map<Layout, PackedWeights>();
+  // The last input shape's info record and the geometry it was made with (see prepare).
   private lastInfo: ConvInfo | null = null;
+  private lastGeometry: number[] = [];
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair,
               options: ConvTranspose2dModuleOptions = {}) {
@@ -72,8 +74,6 @@ export class ConvTranspose2d {
     this.outputPadding = toPair('outputPadding', options.outputPadding, 0);
     this.dilation = toPair('dilation', options.dilation, 1);
     this.groups = groups;
-    // Frozen: forward() reuses what it derived from them.
-    [this.kernelSize, this.stride, this.padding, this.outputPadding, this.dilation].forEach((v) => Object.freeze(v));
     normalizeOptions(this.callOptions()); // types and ranges now; the rest at forward, as PyTorch
     // PyTorch: kaiming_uniform_(a=sqrt(5)) with fan_in = weight.size(1) * kH * kW, i.e. U(-b, b)
     // with b = 1/sqrt(fan_in); the bias uses the same bound.
@@ -145,12 +145,17 @@ export class ConvTranspose2d {
     // Weight and bias were checked when assigned (their shapes are frozen): only the input here.
     const shape = checkTensor('input', input);
     const last = this.lastInfo;
-    // A layer usually sees one input shape over and over: its info record is then reused (the
-    // layer's geometry is frozen, and weight and bias keep their shapes when replaced).
-    if (outputSize === undefined && last && sameShape(last.inputShape, shape)) return last;
+    // A layer usually sees one input shape over and over: its info record is then reused, as
+    // long as stride, padding, output padding, dilation and groups are still the values it was
+    // made with (they may be reassigned, as in PyTorch; weight and bias keep their shapes).
+    const geometry = [...this.stride, ...this.padding, ...this.outputPadding, ...this.dilation, this.groups];
+    if (outputSize === undefined && last && sameShape(last.inputShape, shape) && sameShape(this.lastGeometry, geometry)) return last;
     const info = convInfo(shape, this._weight.shape, this.callOptions(outputSize),
                           this._bias ? this._bias.shape : null);
-    if (outputSize === undefined) this.lastInfo = info;
+    if (outputSize === undefined) {
+      this.lastInfo = info;
+      this.lastGeometry = geometry;
+    }
     return info;
   }
 

@@ -206,7 +206,11 @@ export class Pool {
       if (mine) continue;
       const before = finished;
       while (finished < flagged && Atomics.load(ctl, C.FLAGS + finished)) finished++;
-      if (finished > before) call.copyDone(Math.min(call.items, finished * chunk));
+      try {
+        if (finished > before) call.copyDone(Math.min(call.items, finished * chunk));
+      } catch (e) {
+        mine = e; // and still wait below: the workers use the call's buffers until they are done
+      }
     }
 
     await this.waitDone(chunks);

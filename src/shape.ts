@@ -1,7 +1,7 @@
 // Argument checking and shape inference, in one pure function: the user's tensors' shapes and
 // options become one ConvInfo record that the kernel, the reference and the module all read.
 // PyTorch's rules and order of checks apply; every message names the parameter and its value.
-import { shapeString } from './tensor.js';
+import { ownShape, shapeString } from './tensor.js';
 
 /** (height, width), or one number for both. */
 export type Pair = number | readonly [number, number];
@@ -25,7 +25,7 @@ export interface ConvInfo {
   groups: number;
   oh: number; ow: number;
   inputShape: number[];
-  /** Frozen: results share it. */
+  /** Frozen by the library (see ownShape): results share it. */
   outputShape: readonly number[];
 }
 
@@ -148,7 +148,7 @@ export function convInfo(inputShape: readonly number[], weightShape: readonly nu
   if (oh <= 0 || ow <= 0 || kh === 0 || kw === 0) {
     throw new RangeError(`output size (${oh}, ${ow}) is too small: input size (${h}, ${w}), kernel (${kh}, ${kw}), stride ${pairString(o.stride)}, padding ${pairString(o.padding)}, dilation ${pairString(o.dilation)}, outputPadding (${oph}, ${opw}); each must be at least 1`);
   }
-  const outputShape = Object.freeze(batched ? [n, cout, oh, ow] : [cout, oh, ow]);
+  const outputShape = ownShape(batched ? [n, cout, oh, ow] : [cout, oh, ow]);
   return {
     batched, n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, oph, opw, dh, dw, groups, oh, ow,
     inputShape: inputShape.slice(), outputShape,

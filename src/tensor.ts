@@ -9,6 +9,18 @@ export interface TensorLike {
 // Set while the library wraps a result it computed itself (length and shape agree by construction).
 let trusted = false;
 
+// Shape arrays the library froze itself (a Tensor's, an info record's output shape): they can be
+// shared instead of copied. Any other array, frozen or not, is copied.
+const shapes = new WeakSet<readonly number[]>();
+
+/** `shape` itself if the library froze it, else a frozen copy (which it then shares). */
+export function ownShape(shape: readonly number[]): readonly number[] {
+  if (shapes.has(shape)) return shape;
+  const own = Object.freeze([...shape]);
+  shapes.add(own);
+  return own;
+}
+
 export class Tensor implements TensorLike {
   readonly data: Float32Array;
   readonly shape: readonly number[];
@@ -16,7 +28,7 @@ export class Tensor implements TensorLike {
   constructor(data: Float32Array, shape: readonly number[]) {
     if (!trusted) checkTensor('tensor', { data, shape });
     this.data = data;
-    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+    this.shape = ownShape(shape);
     // data and shape cannot be replaced (the values in data can be edited): a Tensor stays valid.
     Object.freeze(this);
   }
@@ -69,7 +81,7 @@ export function checkTensor(name: string, t: unknown): readonly number[] {
   if (numel !== data.length) {
     throw new TypeError(`${name}.data has ${data.length} elements but ${name}.shape ${shapeString(shape)} needs ${numel}`);
   }
-  return Object.isFrozen(shape) ? shape as number[] : shape.slice() as number[];
+  return shapes.has(shape) ? shape as number[] : shape.slice() as number[];
 }
 
 /** A Tensor for a result the library computed: skips the checks a user's tensor gets. */

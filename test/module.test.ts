@@ -68,3 +68,30 @@ describe('ConvTranspose2d construction', () => {
     expect(() => { m.bias = new Tensor(new Float32Array(2), [2]); }).toThrow(/bias of shape \[2\] must have shape \[3\]/);
   });
 });
+
+describe('ConvTranspose2d geometry changes between calls', () => {
+  it('a reassigned or edited stride, padding or dilation takes effect on the next forward', async () => {
+    await init();
+    const m = new ConvTranspose2d(2, 3, 3, { bias: false });
+    const x = new Tensor(randomData(2 * 4 * 4, 5), [1, 2, 4, 4]);
+    expect(m.forward(x).shape).toEqual([1, 3, 6, 6]);
+    m.stride = [2, 2];
+    const y = m.forward(x);
+    expect(y.shape).toEqual([1, 3, 9, 9]);
+    expectClose(y.data, convTranspose2dReference(x, m.weight, null, { stride: 2 }).data, 'stride 2');
+    m.padding[0] = 1;
+    m.dilation = [1, 2];
+    const z = m.forward(x);
+    const opts = { stride: 2, padding: [1, 0] as [number, number], dilation: [1, 2] as [number, number] };
+    expect(z.shape).toEqual(convTranspose2dReference(x, m.weight, null, opts).shape);
+    expectClose(z.data, convTranspose2dReference(x, m.weight, null, opts).data, 'padding and dilation');
+  });
+
+  it('a Tensor keeps its own copy of a shape array, frozen or not', () => {
+    const shape = Object.freeze([2, 3]);
+    const t = new Tensor(new Float32Array(6), shape);
+    expect(t.shape).toEqual([2, 3]);
+    expect(t.shape).not.toBe(shape);
+    expect(Object.isFrozen(t.shape)).toBe(true);
+  });
+});
