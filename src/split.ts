@@ -17,7 +17,7 @@ export function setMinThreadedMacs(macs: number): number {
   return old;
 }
 /** Work items wanted per thread: enough that uneven items even out, few enough to stay coarse. */
-const ITEMS_PER_THREAD = 8;
+const ITEMS_PER_THREAD = 16;
 
 /** Multiply-adds of the call: every output pixel sums about kh*kw/(sh*sw) taps of each input channel in its group. */
 export function multiplyAdds(info: ConvInfo): number {
