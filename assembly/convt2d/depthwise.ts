@@ -149,12 +149,39 @@ function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usi
   // Quads where both phases have 4 pixels take the branch-free loop; the rest the general one.
   const full = pair ? min<i32>(wp0, wp1) & ~3 : 0;
   const shared = nty * ntx0 == 4 && nty * ntx1 == 4 && p1 == o0 && p3 == o2;
+  // When the two tap rows are adjacent input rows (k = 2 * stride again), output rows j and j + 1
+  // share one input row: computed in pairs, nine loads serve sixteen outputs instead of twelve.
+  const paired = shared && o0 == o2 + colsB && o1 == o3 + colsB && p0 == p2 + colsB ? hp & ~1 : 0;
+  const q0 = o0 + colsB, q1 = o1 + colsB, r0 = p0 + colsB;
+  for (let j = 0; j < paired; j += 2) {
+    const base = origin + <usize>j * colsB;
+    const end = base + (<usize>full << 2);
+    let d0 = out + <usize>j * rowStep;
+    for (let at = base; at < end; at += 16) {
+      const a0 = v128.load(at + o2), a1 = v128.load(at + o3), ap = v128.load(at + p2);
+      const b0 = v128.load(at + o0), b1 = v128.load(at + o1), bp = v128.load(at + p0);
+      let v = madd(w0, b0, b), u = madd(u1, b0, b);
+      v = madd(w1, b1, v); u = madd(u0, bp, u);
+      v = madd(w2, a0, v); u = madd(u3, a0, u);
+      v = madd(w3, a1, v); u = madd(u2, ap, u);
+      v128.store(d0, i32x4.shuffle(v, u, 0, 4, 1, 5));
+      v128.store(d0, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
+      const c0 = v128.load(at + q0);
+      v = madd(w2, b0, b); u = madd(u3, b0, b);
+      v = madd(w3, b1, v); u = madd(u2, bp, u);
+      v = madd(w0, c0, v); u = madd(u1, c0, u);
+      v = madd(w1, v128.load(at + q1), v); u = madd(u0, v128.load(at + r0), u);
+      v128.store(d0 + rowStep, i32x4.shuffle(v, u, 0, 4, 1, 5));
+      v128.store(d0 + rowStep, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
+      d0 += 32;
+    }
+  }
   for (let j = 0; j < hp; j++) {
     const row = out + <usize>j * rowStep;
     const base = origin + <usize>j * colsB;
     const fullEnd = base + (<usize>full << 2);
     let dst = row;
-    if (shared) {
+    if (shared && j >= paired) {
       // k = 2 * stride (DCGAN's k4s2): phase 1's second tap of each row reads what phase 0's
       // first does, so six loads serve both phases.
       for (let at = base; at < fullEnd; at += 16) {
