@@ -148,15 +148,21 @@ export class ConvTranspose2d {
     // A layer usually sees one input shape over and over: its info record is then reused, as
     // long as stride, padding, output padding, dilation and groups are still the values it was
     // made with (they may be reassigned, as in PyTorch; weight and bias keep their shapes).
-    const geometry = [...this.stride, ...this.padding, ...this.outputPadding, ...this.dilation, this.groups];
-    if (outputSize === undefined && last && sameShape(last.inputShape, shape) && sameShape(this.lastGeometry, geometry)) return last;
+    if (outputSize === undefined && last && sameShape(last.inputShape, shape) && this.sameGeometry(this.lastGeometry)) return last;
     const info = convInfo(shape, this._weight.shape, this.callOptions(outputSize),
                           this._bias ? this._bias.shape : null);
     if (outputSize === undefined) {
       this.lastInfo = info;
-      this.lastGeometry = geometry;
+      this.lastGeometry = [...this.stride, ...this.padding, ...this.outputPadding, ...this.dilation, this.groups];
     }
     return info;
+  }
+
+  /** Whether `g` (as stored in lastGeometry) holds the current geometry; no allocation per call. */
+  private sameGeometry(g: readonly number[]): boolean {
+    const { stride: s, padding: p, outputPadding: o, dilation: d } = this;
+    return g[0] === s[0] && g[1] === s[1] && g[2] === p[0] && g[3] === p[1] && g[4] === o[0] &&
+      g[5] === o[1] && g[6] === d[0] && g[7] === d[1] && g[8] === this.groups;
   }
 
   protected packedFor(engine: Engine, info: ConvInfo): PackedWeights {

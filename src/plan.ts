@@ -16,7 +16,7 @@ export type Path = 'gemv' | 'depthwise' | 'columns' | 'subconv' | 'scatter';
  * Multiply-adds up to which a call takes the scatter path: below this the set-up of tiles and
  * panels (about 1.5 µs) costs more than scalar multiply-adds (about 1 ns each).
  */
-export const SCATTER_MACS = 1024;
+const SCATTER_MACS = 1024;
 let scatterMacs = SCATTER_MACS;
 
 /** Changes the scatter threshold (tests set -1 to keep every call on the other paths); returns the old one. */
@@ -67,8 +67,8 @@ export function choosePath(info: ConvInfo): Path {
  * Floats from one input channel plane to the next in linear memory. Planes whose size is a
  * multiple of 1 KiB (32 x 32 and larger powers of two) would put a tile's reads of consecutive
  * channels in the same few L1 cache sets; one cache line of padding after each plane spreads
- * them (the decoder and dilated layers run ~10% faster). Only the sub-convolution path reads
- * many planes at once (the subconv and columns paths).
+ * them (the decoder and dilated layers run ~10% faster). Only the subconv and columns paths
+ * read many planes at once.
  */
 export function inputPlane(info: ConvInfo, path: Path): number {
   const hw = info.h * info.w;
