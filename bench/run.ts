@@ -168,6 +168,24 @@ function fmtCell(c: Cell, s: BenchShape): string {
   return c.kind === 'na' ? `n/a (${c.why})` : `ERROR ${c.why}`;
 }
 
+/** Our outputs against onnxruntime-web's on the same data: all within tolerance, the largest difference, what failed. */
+async function checkAgainst(checks: [string, (() => Float32Array | Promise<Float32Array>) | null][],
+                            ortOut: Float32Array): Promise<{ ok: boolean; worst: number; texts: string[] }> {
+  const texts: string[] = [];
+  let worst = 0;
+  for (const [name, fn] of checks) {
+    if (!fn) continue;
+    try {
+      const c = compare(await fn(), ortOut);
+      worst = Math.max(worst, c.maxDiff);
+      if (!c.ok) texts.push(`${name}: max|diff| ${c.maxDiff.toExponential(2)} at [${c.worst}]`);
+    } catch (e) {
+      texts.push(`${name} threw ${(e as Error).message}`);
+    }
+  }
+  return { ok: texts.length === 0, worst, texts };
+}
+
 const MARK = '@@ORT-CHILD@@';
 
 /** What a child process reports per shape: its cells, and the check of our threaded calls. */
@@ -193,19 +211,9 @@ async function child(shapes: BenchShape[], n: number, quick: boolean, withOurs: 
     let check: ChildShape['check'];
     if (threaded) {
       const r = ours.makeOursRunners(s, data);
-      const texts: string[] = [];
-      let worst = 0;
-      for (const [name, fn] of [['async', r.async], ['module async', r.moduleAsync]] as const) {
-        if (!fn) continue;
-        try {
-          const c = compare(await fn(), ortOut);
-          worst = Math.max(worst, c.maxDiff);
-          if (!c.ok) texts.push(`${name} ${n}t: max|diff| ${c.maxDiff.toExponential(2)} at [${c.worst}]`);
-        } catch (e) {
-          texts.push(`${name} ${n}t threw ${(e as Error).message}`);
-        }
-      }
-      check = { ok: texts.length === 0, text: texts.length ? texts.join('; ') : `ok (${worst.toExponential(1)})` };
+      const checks: [string, (() => Promise<Float32Array>) | null][] = [[`async ${n}t`, r.async], [`module async ${n}t`, r.moduleAsync]];
+      const c = await checkAgainst(checks, ortOut);
+      check = { ok: c.ok, text: c.ok ? `ok (${c.worst.toExponential(1)})` : c.texts.join('; ') };
       runners.push({ id: 'oursT', label: 'ours (threads build, sync)', fn: r.functional },
                    { id: 'oursModuleT', label: 'ours module (threads build, sync)', fn: r.module });
       if (r.async) runners.push({ id: 'oursAsync', label: `ours async ${n}t`, fn: r.async });
@@ -323,17 +331,7 @@ async function main(): Promise<number> {
       const checks: [string, () => Float32Array | Promise<Float32Array>][] = [
         ['functional', r.functional], ['module', r.module],
       ];
-      const texts: string[] = [];
-      let ok = true; let worst = 0;
-      for (const [name, fn] of checks) {
-        try {
-          const c = compare(await fn(), ortOut);
-          worst = Math.max(worst, c.maxDiff);
-          if (!c.ok) { ok = false; texts.push(`${name}: max|diff| ${c.maxDiff.toExponential(2)} at [${c.worst}]`); }
-        } catch (e) {
-          ok = false; texts.push(`${name} threw ${(e as Error).message}`);
-        }
-      }
+      const { ok, worst, texts } = await checkAgainst(checks, ortOut);
       res.check = ok ? { ok, text: `ok (${worst.toExponential(1)})` } : { ok, text: 'FAIL' };
       if (ok) console.log(`  check vs ORT: ok, max |diff| ${worst.toExponential(2)}`);
       else { failed++; console.log(`  FAIL: ours differs from onnxruntime-web: ${texts.join('; ')}`); }
