@@ -78,9 +78,7 @@ function runItem(p: usize, item: i32): void {
   // The bordered copy of input plane g of image n.
   memory.fill(pad, 0, <usize>rows * colsB);
   const src = ptr(p, P_X) + <usize>(n * param(p, P_CIN) + g) * inputPlaneBytes(p);
-  for (let iy = 0; iy < h; iy++) {
-    memory.copy(pad + <usize>(iy + top) * colsB + (<usize>left << 2), src + (<usize>(iy * w) << 2), <usize>w << 2);
-  }
+  copyRows(pad + <usize>top * colsB + (<usize>left << 2), colsB, src, h, w);
   const origin = pad + <usize>top * colsB + (<usize>left << 2); // input pixel (0, 0)
   const wts = ptr(p, P_PACKED) + (<usize>biasFloats(p) << 2) + (<usize>(c * kh * kw) << 2);
   const bv = load<f32>(ptr(p, P_PACKED) + (<usize>c << 2));
@@ -120,6 +118,19 @@ function runItem(p: usize, item: i32): void {
   }
 }
 
+// h rows of w floats from src (contiguous) to dst (rows dstStep bytes apart). Rows are short
+// (one input row), so an inline vector loop beats a memory.copy call per row.
+function copyRows(dst: usize, dstStep: usize, src: usize, h: i32, w: i32): void {
+  const vecBytes = <usize>(w & ~3) << 2, rowBytes = <usize>w << 2;
+  for (let iy = 0; iy < h; iy++) {
+    let i: usize = 0;
+    for (; i < vecBytes; i += 16) v128.store(dst + i, v128.load(src + i));
+    for (; i < rowBytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
+    dst += dstStep;
+    src += rowBytes;
+  }
+}
+
 // The taps of one phase as (weight, byte offset) with unused slots weight 0, offset 0.
 // @ts-ignore: decorator
 @inline function tapWeight(wts: usize, kw: i32, tapsY: usize, nty: i32, tapsX: usize, ntx: i32, t: i32): v128 {
@@ -149,34 +160,18 @@ function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usi
   // Quads where both phases have 4 pixels take the branch-free loop; the rest the general one.
   const full = pair ? min<i32>(wp0, wp1) & ~3 : 0;
   const shared = nty * ntx0 == 4 && nty * ntx1 == 4 && p1 == o0 && p3 == o2;
-  // When the two tap rows are adjacent input rows (k = 2 * stride again), output rows j and j + 1
-  // share one input row: computed in pairs, nine loads serve sixteen outputs instead of twelve.
-  const paired = shared && o0 == o2 + colsB && o1 == o3 + colsB && p0 == p2 + colsB ? hp & ~1 : 0;
-  const q0 = o0 + colsB, q1 = o1 + colsB, r0 = p0 + colsB;
+  // When the two tap rows are adjacent input rows and the three tap columns adjacent input
+  // columns (k = 2 * stride again, no dilation), output rows j and j + 1 are computed together
+  // from three input rows (see rowPairs).
+  const paired = shared && o0 == o2 + colsB && o1 == o3 + colsB && p0 == p2 + colsB &&
+    o1 == o0 - 4 && p0 == o0 + 4 ? hp & ~1 : 0;
   for (let j = 0; j < paired; j += 2) {
-    const base = origin + <usize>j * colsB;
-    const end = base + (<usize>full << 2);
-    let d0 = out + <usize>j * rowStep;
-    for (let at = base; at < end; at += 16) {
-      const a0 = v128.load(at + o2), a1 = v128.load(at + o3), ap = v128.load(at + p2);
-      const b0 = v128.load(at + o0), b1 = v128.load(at + o1), bp = v128.load(at + p0);
-      let v = madd(w0, b0, b), u = madd(u1, b0, b);
-      v = madd(w1, b1, v); u = madd(u0, bp, u);
-      v = madd(w2, a0, v); u = madd(u3, a0, u);
-      v = madd(w3, a1, v); u = madd(u2, ap, u);
-      v128.store(d0, i32x4.shuffle(v, u, 0, 4, 1, 5));
-      v128.store(d0, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
-      const c0 = v128.load(at + q0);
-      v = madd(w2, b0, b); u = madd(u3, b0, b);
-      v = madd(w3, b1, v); u = madd(u2, bp, u);
-      v = madd(w0, c0, v); u = madd(u1, c0, u);
-      v = madd(w1, v128.load(at + q1), v); u = madd(u0, v128.load(at + r0), u);
-      v128.store(d0 + rowStep, i32x4.shuffle(v, u, 0, 4, 1, 5));
-      v128.store(d0 + rowStep, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
-      d0 += 32;
-    }
+    const base = origin + <usize>j * colsB + o3;
+    rowPairs(base, base + colsB, base + (colsB << 1), base + (<usize>full << 2),
+             out + <usize>j * rowStep, rowStep, w0, w1, w2, w3, u0, u1, u2, u3, b);
   }
-  for (let j = 0; j < hp; j++) {
+  // Paired rows still need this loop for a last partial quad; without one they are done.
+  for (let j = full >= wp0 ? paired : 0; j < hp; j++) {
     const row = out + <usize>j * rowStep;
     const base = origin + <usize>j * colsB;
     const fullEnd = base + (<usize>full << 2);
@@ -235,6 +230,41 @@ function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usi
         storeQuad(quads, dst, n0, sw, 0, true);
       }
     }
+  }
+}
+
+// Two output rows of the k = 2 * stride case from three input rows A, B, C (each pointer at the
+// leftmost of the three tap columns): row j sums taps over B (upper taps w0, w1 / u0, u1) and A,
+// row j + 1 over C and B. Each input quad is one load at a constant offset from its row
+// pointer, so V8 keeps weights, bias and pointers in registers with no spills (the earlier form,
+// nine loads at nine runtime offsets, spilled weights and offsets every iteration).
+function rowPairs(a: usize, bRow: usize, c: usize, end: usize, d0: usize, rowStep: usize,
+                  w0: v128, w1: v128, w2: v128, w3: v128, u0: v128, u1: v128, u2: v128, u3: v128,
+                  b: v128): void {
+  const d1 = d0 + rowStep;
+  let d = d0, e = d1;
+  while (a < end) {
+    let x = v128.load(bRow, 4);
+    let v = madd(w0, x, b), u = madd(u1, x, b);
+    v = madd(w1, v128.load(bRow), v);
+    u = madd(u0, v128.load(bRow, 8), u);
+    x = v128.load(a, 4);
+    v = madd(w2, x, v); u = madd(u3, x, u);
+    v = madd(w3, v128.load(a), v);
+    u = madd(u2, v128.load(a, 8), u);
+    v128.store(d, i32x4.shuffle(v, u, 0, 4, 1, 5));
+    v128.store(d, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
+    x = v128.load(bRow, 4);
+    v = madd(w2, x, b); u = madd(u3, x, b);
+    v = madd(w3, v128.load(bRow), v);
+    u = madd(u2, v128.load(bRow, 8), u);
+    x = v128.load(c, 4);
+    v = madd(w0, x, v); u = madd(u1, x, u);
+    v = madd(w1, v128.load(c), v);
+    u = madd(u0, v128.load(c, 8), u);
+    v128.store(e, i32x4.shuffle(v, u, 0, 4, 1, 5));
+    v128.store(e, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
+    a += 16; bRow += 16; c += 16; d += 32; e += 32;
   }
 }
 
