@@ -1,7 +1,7 @@
 // The module's exports: pointers and sizes in, results written to linear memory. No policy here:
 // the TypeScript layer chooses the path, lays out memory and splits the work.
 import { P_SLOTS } from "./params";
-export { packedBytes, pack } from "./pack";
+export { packedBytes, packedHeaderBytes, packHeader, packChannels } from "./pack";
 export { subconvScratchBytes, subconvItems, subconvRun } from "./convt2d/subconv";
 export { gemvScratchBytes, gemvItems, gemvRun } from "./convt2d/gemv";
 export { depthwiseScratchBytes, depthwiseItems, depthwiseRun } from "./convt2d/depthwise";

@@ -84,31 +84,24 @@ export function packedBytes(p: usize, layout: i32): usize {
   return (<usize>biasFloats(p) + weights) << 2;
 }
 
-export function pack(p: usize, layout: i32): void {
+// Bytes before the weights in a packed block: the bias, and the blocked layout's slot table.
+export function packedHeaderBytes(p: usize, layout: i32): usize {
+  return <usize>(biasFloats(p) + (layout == LAYOUT_BLOCKED ? slotWords(p) : 0)) << 2;
+}
+
+// Writes the header: the bias (from P_BIAS, or zeros) and, for the blocked layout, the slot table.
+export function packHeader(p: usize, layout: i32): void {
   const cout = param(p, P_COUT);
-  const w = ptr(p, P_WEIGHT), bias = ptr(p, P_BIAS);
+  const bias = ptr(p, P_BIAS);
   const dst = ptr(p, P_PACKED);
   const nb = biasFloats(p);
   for (let c = 0; c < nb; c++) {
     store<f32>(dst + (<usize>c << 2), bias != 0 && c < cout ? load<f32>(bias + (<usize>c << 2)) : 0);
   }
-  const body = dst + (<usize>nb << 2);
-  if (layout == LAYOUT_RAW) {
-    memory.copy(body, w, packedBytes(p, layout) - (<usize>nb << 2));
-    return;
-  }
-  if (layout == LAYOUT_COLUMNS) {
-    packColumns(p, w, body);
-    return;
-  }
-  const groups = param(p, P_GROUPS);
-  const cing = param(p, P_CIN) / groups, coutg = cout / groups;
-  const kh = param(p, P_KH), kw = param(p, P_KW);
-  const taps = kh * kw;
-  const blocks = blocksPerGroup(p);
-  const run = runBytes(p);
+  if (layout != LAYOUT_BLOCKED) return;
   // Slot table: number the taps phase by phase.
-  const table = body;
+  const table = dst + (<usize>nb << 2);
+  const kh = param(p, P_KH), kw = param(p, P_KW);
   const sh = param(p, P_SH), sw = param(p, P_SW);
   let slot = 0;
   for (let qy = 0; qy < sh; qy++) {
@@ -122,16 +115,36 @@ export function pack(p: usize, layout: i32): void {
       }
     }
   }
-  for (let t = taps; t < slotWords(p); t++) store<i32>(table + (<usize>t << 2), 0);
-  const runs = table + (<usize>slotWords(p) << 2);
-  // Input channel outermost: the weight is read once in order (a block-first order strides
-  // through all of it once per block: 3x slower on an 8 MB weight), and the writes of one
-  // channel fall in the runs' current cache lines.
-  for (let g = 0; g < groups; g++) {
-    for (let ci = 0; ci < cing; ci++) {
-      for (let b = 0; b < blocks; b++) {
-        const rows = min<i32>(MR, coutg - b * MR);
-        const blockDst = runs + <usize>((g * blocks + b) * taps) * run;
+  for (let t = kh * kw; t < slotWords(p); t++) store<i32>(table + (<usize>t << 2), 0);
+}
+
+// Packs input channels [c0, c1) (of all groups) into the blocked or columns layout, after
+// packHeader. P_WEIGHT holds the raw weight of exactly those channels, so a large weight can be
+// staged and packed a few channels at a time while the stage stays in cache. (The raw layout is
+// the weight unchanged after the header: the caller copies it there.)
+export function packChannels(p: usize, layout: i32, c0: i32, c1: i32): void {
+  const groups = param(p, P_GROUPS);
+  const cing = param(p, P_CIN) / groups, coutg = param(p, P_COUT) / groups;
+  const kh = param(p, P_KH), kw = param(p, P_KW);
+  const taps = kh * kw;
+  const body = ptr(p, P_PACKED) + packedHeaderBytes(p, layout);
+  // Source row of channel ci (all its output channels and taps, contiguous).
+  const w = ptr(p, P_WEIGHT) - (<usize>c0 * <usize>(coutg * taps) << 2);
+  for (let g = c0 / cing; g * cing < c1; g++) {
+    const a = max<i32>(c0, g * cing) - g * cing, e = min<i32>(c1, (g + 1) * cing) - g * cing;
+    if (layout == LAYOUT_COLUMNS) {
+      packColumns(p, w + (<usize>(g * cing * coutg * taps) << 2), body, g, a, e);
+      continue;
+    }
+    const blocks = blocksPerGroup(p);
+    const run = runBytes(p);
+    const table = ptr(p, P_PACKED) + (<usize>biasFloats(p) << 2);
+    // Block by block over the staged channels: each tap's run takes the channels' weights as one
+    // contiguous stretch, and the block's source rows stay in L1 across its taps.
+    for (let b = 0; b < blocks; b++) {
+      const rows = min<i32>(MR, coutg - b * MR);
+      const blockDst = body + <usize>((g * blocks + b) * taps) * run;
+      for (let ci = a; ci < e; ci++) {
         // Source: `rows` channels x taps, contiguous; destination: MR floats in each tap's run.
         const src = w + (<usize>(((g * cing + ci) * coutg + b * MR) * taps) << 2);
         packChannel(src, rows, taps, table, blockDst + <usize>ci * (MR * 4), run);
@@ -177,20 +190,18 @@ function packChannel(src: usize, rows: i32, taps: i32, table: usize, dst: usize,
   }
 }
 
-// The columns layout: an input channel's row of the raw weight is already ordered by m, so each
-// block is MR consecutive floats of it.
-function packColumns(p: usize, w: usize, dst: usize): void {
-  const groups = param(p, P_GROUPS);
-  const cing = param(p, P_CIN) / groups;
+// The columns layout, channels [a, e) of group g (w: the group's first raw row): an input
+// channel's row of the raw weight is already ordered by m, so each block is MR consecutive floats.
+function packColumns(p: usize, w: usize, body: usize, g: i32, a: i32, e: i32): void {
+  const cing = param(p, P_CIN) / param(p, P_GROUPS);
   const rows = columnRows(p), blocks = columnBlocks(p);
-  for (let g = 0; g < groups; g++) {
-    for (let b = 0; b < blocks; b++) {
-      const n = min<i32>(MR, rows - b * MR);
-      for (let ci = 0; ci < cing; ci++) {
-        const src = w + (<usize>((g * cing + ci) * rows + b * MR) << 2);
-        for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < n ? load<f32>(src + (<usize>r << 2)) : 0);
-        dst += MR * 4;
-      }
+  for (let b = 0; b < blocks; b++) {
+    const n = min<i32>(MR, rows - b * MR);
+    let dst = body + <usize>((g * blocks + b) * cing + a) * (MR * 4);
+    for (let ci = a; ci < e; ci++) {
+      const src = w + (<usize>(ci * rows + b * MR) << 2);
+      for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < n ? load<f32>(src + (<usize>r << 2)) : 0);
+      dst += MR * 4;
     }
   }
 }

@@ -13,7 +13,9 @@ interface KernelExports {
   paramSlots(): number;
   heapBase(): number;
   packedBytes(p: number, layout: Layout): number;
-  pack(p: number, layout: Layout): void;
+  packedHeaderBytes(p: number, layout: Layout): number;
+  packHeader(p: number, layout: Layout): void;
+  packChannels(p: number, layout: Layout, c0: number, c1: number): void;
   [path: string]: unknown;
 }
 
@@ -30,6 +32,20 @@ interface PathExports {
   scratch(p: number): number;
   items(p: number): number;
   run(p: number, begin: number, end: number): void;
+}
+
+/**
+ * Raw weight bytes staged per packing step (whole input channels, at least one): small enough to
+ * stay in L2 while packed, large enough that the per-step calls cost nothing.
+ */
+const STAGE_BYTES = 256 * 1024;
+let stageChannels = 0;
+
+/** Tests: packs this many input channels per step instead of a stage's worth (0: by size); returns the old value. */
+export function setStageChannels(channels: number): number {
+  const old = stageChannels;
+  stageChannels = channels;
+  return old;
 }
 
 // The input buffer gets this much slack: tiles read a full 8-float row past the last pixel they use.
@@ -198,19 +214,35 @@ export class Engine {
 
   /** Packs weight (and bias) once into this engine's memory, in the layout a path reads. */
   pack(info: ConvInfo, weight: Float32Array, bias: Float32Array | null, layout: Layout): PackedWeights {
-    this.checkFits({ 'packed weights': this.packedBound(info), weight: weight.byteLength, bias: bias?.byteLength ?? 0 });
+    const row = (info.cout / info.groups) * info.kh * info.kw; // floats of one input channel
+    const step = Math.max(1, Math.min(info.cin, stageChannels || Math.floor(STAGE_BYTES / (4 * row))));
+    const staged = layout === Layout.Raw ? 0 : step * row * 4;
+    this.checkFits({ 'packed weights': this.packedBound(info), 'weight stage': staged, bias: bias?.byteLength ?? 0 });
     this.block(info, {});
     const bytes = this.k.packedBytes(this.params, layout) >>> 0;
     const temps: number[] = [];
     let at = 0;
     try {
       at = this.arena.alloc(bytes);
-      const w = this.copyIn(weight);
-      temps.push(w);
       const b = bias ? this.copyIn(bias) : 0;
       if (b) temps.push(b);
-      this.block(info, { weight: w, bias: b, packed: at });
-      this.k.pack(this.params, layout);
+      this.block(info, { bias: b, packed: at });
+      this.k.packHeader(this.params, layout);
+      const body = at + (this.k.packedHeaderBytes(this.params, layout) >>> 0);
+      if (layout === Layout.Raw) {
+        new Float32Array(this.memory.buffer, body, weight.length).set(weight);
+      } else {
+        // A few input channels at a time through a stage that stays in cache: the weight is read
+        // from JavaScript once and the packed copy written once, with no full-size raw copy.
+        const stage = this.arena.alloc(staged);
+        temps.push(stage);
+        this.block(info, { weight: stage, packed: at });
+        for (let c0 = 0; c0 < info.cin; c0 += step) {
+          const c1 = Math.min(info.cin, c0 + step);
+          new Float32Array(this.memory.buffer, stage, (c1 - c0) * row).set(weight.subarray(c0 * row, c1 * row));
+          this.k.packChannels(this.params, layout, c0, c1);
+        }
+      }
     } catch (e) {
       if (at) this.arena.release(at);
       throw e;

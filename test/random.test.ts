@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Tensor, convTranspose2d, convTranspose2dOutputShape, convTranspose2dReference, init,
 } from '../src/index.js';
+import { setStageChannels } from '../src/engine.js';
 import { choosePath, forcePath, inputPlane, setScatterMacs } from '../src/plan.js';
 import { convInfo } from '../src/shape.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
@@ -111,15 +112,19 @@ type Mode = 'policy' | 'scatter' | 'columns';
 /**
  * Runs `body` on the paths the policy picks but with tiny calls kept off the scatter path
  * (policy), or with every call sent to the scatter or the columns path (both run any shape).
+ * Weights are packed a few input channels per step (3 by policy, 2 on the columns path), so that
+ * steps end inside groups and at their edges, as they do for large weights.
  */
 function withPaths<T>(mode: Mode, body: () => T): T {
   const oldMacs = setScatterMacs(-1);
   const oldForced = forcePath(mode === 'policy' ? null : mode);
+  const oldStage = setStageChannels(mode === 'columns' ? 2 : 3);
   try {
     return body();
   } finally {
     setScatterMacs(oldMacs);
     forcePath(oldForced);
+    setStageChannels(oldStage);
   }
 }
 
