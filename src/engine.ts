@@ -48,6 +48,13 @@ export function setStageChannels(channels: number): number {
   return old;
 }
 
+/** How pack() stages a weight: floats per input channel, channels per step, stage bytes. */
+function stageOf(info: ConvInfo, layout: Layout): { row: number; step: number; staged: number } {
+  const row = (info.cout / info.groups) * info.kh * info.kw;
+  const step = Math.max(1, Math.min(info.cin, stageChannels || Math.floor(STAGE_BYTES / (4 * row))));
+  return { row, step, staged: layout === Layout.Raw ? 0 : step * row * 4 };
+}
+
 // The input buffer gets this much slack: tiles read a full 8-float row past the last pixel they use.
 const INPUT_SLACK = 32;
 
@@ -214,9 +221,7 @@ export class Engine {
 
   /** Packs weight (and bias) once into this engine's memory, in the layout a path reads. */
   pack(info: ConvInfo, weight: Float32Array, bias: Float32Array | null, layout: Layout): PackedWeights {
-    const row = (info.cout / info.groups) * info.kh * info.kw; // floats of one input channel
-    const step = Math.max(1, Math.min(info.cin, stageChannels || Math.floor(STAGE_BYTES / (4 * row))));
-    const staged = layout === Layout.Raw ? 0 : step * row * 4;
+    const { row, step, staged } = stageOf(info, layout);
     this.checkFits({ 'packed weights': this.packedBound(info), 'weight stage': staged, bias: bias?.byteLength ?? 0 });
     this.block(info, {});
     const bytes = this.k.packedBytes(this.params, layout) >>> 0;
@@ -396,17 +401,17 @@ export class Engine {
   }
 
   /** The up-front size check of the functional call (throws the same RangeError as call()). */
-  checkCall(info: ConvInfo, input: Float32Array, weight: Float32Array): void {
+  checkCall(info: ConvInfo, input: Float32Array): void {
     const outBytes = info.n * info.cout * info.oh * info.ow * 4;
     this.checkFits({
-      input: input.byteLength, weight: weight.byteLength, 'packed weights': this.packedBound(info),
-      output: outBytes,
+      input: input.byteLength, 'weight stage': stageOf(info, layoutOf(choosePath(info))).staged,
+      'packed weights': this.packedBound(info), output: outBytes,
     });
   }
 
   /** The functional call: pack, run, release. */
   call(info: ConvInfo, input: Float32Array, weight: Float32Array, bias: Float32Array | null): Float32Array {
-    this.checkCall(info, input, weight);
+    this.checkCall(info, input);
     const packed = this.pack(info, weight, bias, layoutOf(choosePath(info)));
     try {
       return this.forward(info, input, packed);

@@ -31,7 +31,7 @@ export function callAsync(engine: Engine, info: ConvInfo, input: Float32Array, w
                           bias: Float32Array | null): Promise<Float32Array> {
   const pool = poolFor(engine, info);
   if (!pool) return Promise.resolve(engine.call(info, input, weight, bias));
-  engine.checkCall(info, input, weight);
+  engine.checkCall(info, input);
   // A queued call keeps copies: the caller may reuse its arrays once this returns.
   if (pool.pending) {
     input = input.slice();
