@@ -311,8 +311,10 @@ export class Engine {
       this.block(info, { x, y: x + yOff, packed: packed.at, scratch: x + sOff, xPlane: plane });
       path.run(this.params, 0, items);
       const view = new Float32Array(this.memory.buffer, x + yOff, outLen);
-      if (!this.shared) return view.slice();
-      const out = new Float32Array(outLen); // V8's slice() of a shared buffer is slower than set()
+      // Copying constructor: V8 allocates it without zeroing first (slice() zeroes, then copies;
+      // measured 20-30% faster on 1-4 MB). From a shared buffer, set() into a fresh array is faster.
+      if (!this.shared) return new Float32Array(view);
+      const out = new Float32Array(outLen);
       out.set(view);
       return out;
     } finally {
