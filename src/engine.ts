@@ -359,7 +359,7 @@ export class Engine {
         writeParams(view(blocks + t * BLOCK_BYTES), info, { x, y, packed: packed.at, scratch: s + t * scratch, xPlane: plane }, rows);
       }
       let out: Float32Array | null = null;
-      const allocOutput = () => { out ??= new Float32Array(outLen).fill(0); };
+      const allocOutput = () => { out ??= new Float32Array(outLen); }; // every band is copied in before it is returned
       // Subconv items run band by band (assembly/convt2d/subconv.ts): a band is `rows` phase rows
       // of every phase, i.e. output rows [rb*rows*sh, (rb+1)*rows*sh) of one image and group.
       // A columns item is one such band.
