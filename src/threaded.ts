@@ -26,6 +26,11 @@ function poolFor(engine: Engine, info: ConvInfo): Pool | null {
   return pool && outLen > 0 && worthThreads(info, pool.threads) ? pool : null;
 }
 
+/** Whether a call of `info` runs on the calling thread (no pool, a failed pool, or too little work). */
+export function runsInline(engine: Engine, info: ConvInfo): boolean {
+  return poolFor(engine, info) === null;
+}
+
 /** The functional call (pack, run, release) on the pool. Arguments are read before it returns. */
 export function callAsync(engine: Engine, info: ConvInfo, input: Float32Array, weight: Float32Array,
                           bias: Float32Array | null): Promise<Float32Array> {
