@@ -86,9 +86,8 @@ export interface ThreadedCall {
   readonly params: number;
   readonly items: number;
   /**
-   * Allocates the JavaScript output array and touches its pages. The calling thread does this
-   * while the workers start on the items: first writes to fresh memory page-fault, which costs
-   * as much as the copy itself (~2 ms for 4 MiB).
+   * Allocates the (zeroed) JavaScript output array, while the workers start on the items; its
+   * pages are first touched by the band copies.
    */
   allocOutput(): void;
   /**

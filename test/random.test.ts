@@ -86,9 +86,11 @@ const edges: Partial<Config>[] = [
   { groups: 3, h: 6, w: 11, kh: 3, kw: 3, ph: 1, pw: 1, bias: true },
   { groups: 2, h: 4, w: 5, kh: 5, kw: 3, sh: 1, sw: 3, ph: 3, pw: 1, dw: 2, n: 2 },
   { coutg: 6, h: 3, w: 7, kh: 2, kw: 3, sh: 2, sw: 2 }, // a single input channel
-  // k4s2: paired rows with whole quads (the row loop starts after them), an odd last row, and
-  // dilation 3 (taps two phases share, but not adjacent columns)
+  // k4s2: paired rows with whole quads (the row loop starts after them), an odd last row; column
+  // phase 0 one pixel longer than phase 1 (its last column after the pairs); dilation 3 (the
+  // general loop)
   { groups: 3, h: 5, w: 8, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, bias: true },
+  { groups: 3, h: 4, w: 8, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, opw: 1 },
   { groups: 2, h: 6, w: 9, kh: 4, kw: 4, sh: 2, sw: 2, ph: 3, pw: 3, dh: 3, dw: 3 },
   // few output channels (columns path): RGB-like, with groups, batch and odd widths
   { cing: 20, coutg: 3, h: 5, w: 11, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, bias: true },

@@ -162,7 +162,8 @@ function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usi
   const shared = nty * ntx0 == 4 && nty * ntx1 == 4 && p1 == o0 && p3 == o2;
   // When the two tap rows are adjacent input rows and the three tap columns adjacent input
   // columns (k = 2 * stride again, no dilation), output rows j and j + 1 are computed together
-  // from three input rows (see rowPairs).
+  // from three input rows (see rowPairs). (`shared` already implies the column condition; it is
+  // checked because rowPairs' constant offsets depend on it.)
   const paired = shared && o0 == o2 + colsB && o1 == o3 + colsB && p0 == p2 + colsB &&
     o1 == o0 - 4 && p0 == o0 + 4 ? hp & ~1 : 0;
   for (let j = 0; j < paired; j += 2) {
