@@ -8,7 +8,7 @@ import {
   param, ptr, P_N, P_CIN, P_H, P_W, P_COUT, P_KH, P_KW, P_SH, P_SW, P_PH, P_PW, P_DH, P_DW,
   P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, P_SCRATCH, inputPlaneBytes,
 } from "../params";
-import { phaseLength, phaseTapList } from "./phase";
+import { phaseLength, phaseTapList, phaseTaps } from "./phase";
 import { biasFloats } from "../pack";
 import { madd } from "./madd";
 import { storeQuad, storeInterleaved } from "./store";
@@ -47,7 +47,72 @@ export function depthwiseScratchBytes(p: usize): usize {
   const by = border(param(p, P_H), param(p, P_OH), param(p, P_PH), kh, param(p, P_DH), param(p, P_SH), 1);
   const bx = border(param(p, P_W), param(p, P_OW), param(p, P_PW), kw, param(p, P_DW), param(p, P_SW), 4);
   const plane = <usize>(<i32>by) * <usize>(<i32>bx);
-  return ((<usize>(kh + kw * 2) << 3) + 32 + 15 & ~15) + (plane << 2);
+  return planeAt(p, 0) + (plane << 2);
+}
+
+// Scratch layout, in order: every row phase's tap list, every column phase's, one record per
+// (row phase, column pass) (see tableOf), two staged quads, the bordered plane.
+// @ts-ignore: decorator
+@inline function passesOf(sw: i32): i32 {
+  return sw == 2 ? 1 : sw;
+}
+// @ts-ignore: decorator
+@inline function tapsXAt(p: usize, scratch: usize): usize {
+  return scratch + (<usize>(param(p, P_SH) * param(p, P_KH)) << 3);
+}
+// @ts-ignore: decorator
+@inline function recordsAt(p: usize, scratch: usize): usize {
+  return (tapsXAt(p, scratch) + (<usize>(param(p, P_SW) * param(p, P_KW)) << 3) + 15) & ~15;
+}
+// @ts-ignore: decorator
+@inline function quadsAt(p: usize, scratch: usize): usize {
+  return recordsAt(p, scratch) + <usize>(param(p, P_SH) * passesOf(param(p, P_SW))) * REC_BYTES;
+}
+// @ts-ignore: decorator
+@inline function planeAt(p: usize, scratch: usize): usize {
+  return quadsAt(p, scratch) + 32;
+}
+
+// A (row phase, column pass) record, i32 words: tap counts nty, ntx0, ntx1, then for phases
+// with at most 4 taps each (every k <= 2 * stride layer) each tap's weight index ky*KW + kx
+// (-1: no tap) and byte offset into the bordered plane, column phase 0's four then phase 1's.
+const REC_BYTES: usize = 80;
+const R_NTY = 0, R_NTX0 = 4, R_NTX1 = 8, R_IDX = 16, R_OFF = 48;
+
+// Fills the per-call tables (tap lists and records): the same for every channel, so an item
+// only reads them.
+function tableOf(p: usize, scratch: usize, colsB: usize): void {
+  const kh = param(p, P_KH), kw = param(p, P_KW), sh = param(p, P_SH), sw = param(p, P_SW);
+  const ph = param(p, P_PH), pw = param(p, P_PW), dh = param(p, P_DH), dw = param(p, P_DW);
+  const tapsX = tapsXAt(p, scratch);
+  for (let qy = 0; qy < sh; qy++) phaseTapList(qy, ph, kh, dh, sh, scratch + (<usize>(qy * kh) << 3));
+  for (let qx = 0; qx < sw; qx++) phaseTapList(qx, pw, kw, dw, sw, tapsX + (<usize>(qx * kw) << 3));
+  const pair = sw == 2;
+  let rec = recordsAt(p, scratch);
+  for (let qy = 0; qy < sh; qy++) {
+    const tapsY = scratch + (<usize>(qy * kh) << 3);
+    const nty = phaseTaps(qy, ph, kh, dh, sh);
+    for (let pass = 0; pass < passesOf(sw); pass++) {
+      const qx = pair ? 0 : pass;
+      const ntx0 = phaseTaps(qx, pw, kw, dw, sw), ntx1 = pair ? phaseTaps(1, pw, kw, dw, sw) : 0;
+      store<i32>(rec + R_NTY, nty); store<i32>(rec + R_NTX0, ntx0); store<i32>(rec + R_NTX1, ntx1);
+      for (let half = 0; half < 2; half++) {
+        const ntx = half == 0 ? ntx0 : ntx1;
+        const tx = tapsX + (<usize>((qx + half) * kw) << 3);
+        for (let t = 0; t < 4; t++) {
+          let idx = -1, off = 0;
+          if (t < nty * ntx) {
+            const ty = tapsY + (<usize>(t / ntx) << 3), txa = tx + (<usize>(t % ntx) << 3);
+            idx = load<i32>(ty) * kw + load<i32>(txa);
+            off = <i32>(<usize>load<i32>(ty, 4) * colsB + (<usize>load<i32>(txa, 4) << 2));
+          }
+          store<i32>(rec + R_IDX + (<usize>(half * 4 + t) << 2), idx);
+          store<i32>(rec + R_OFF + (<usize>(half * 4 + t) << 2), off);
+        }
+      }
+      rec += REC_BYTES;
+    }
+  }
 }
 
 export function depthwiseItems(p: usize): i32 {
@@ -55,6 +120,9 @@ export function depthwiseItems(p: usize): i32 {
 }
 
 export function depthwiseRun(p: usize, begin: i32, end: i32): void {
+  if (begin >= end) return;
+  const bx = border(param(p, P_W), param(p, P_OW), param(p, P_PW), param(p, P_KW), param(p, P_DW), param(p, P_SW), 4);
+  tableOf(p, ptr(p, P_SCRATCH), <usize><i32>bx << 2);
   for (let item = begin; item < end; item++) runItem(p, item);
 }
 
@@ -65,14 +133,14 @@ function runItem(p: usize, item: i32): void {
   const h = param(p, P_H), w = param(p, P_W), oh = param(p, P_OH), ow = param(p, P_OW);
   const kh = param(p, P_KH), kw = param(p, P_KW);
   const sh = param(p, P_SH), sw = param(p, P_SW);
-  const ph = param(p, P_PH), pw = param(p, P_PW), dh = param(p, P_DH), dw = param(p, P_DW);
-  const by = border(h, oh, ph, kh, dh, sh, 1), bx = border(w, ow, pw, kw, dw, sw, 4);
+  const by = border(h, oh, param(p, P_PH), kh, param(p, P_DH), sh, 1);
+  const bx = border(w, ow, param(p, P_PW), kw, param(p, P_DW), sw, 4);
   const top = <i32>(by >> 32), left = <i32>(bx >> 32), cols = <i32>bx, rows = <i32>by;
 
   const scratch = ptr(p, P_SCRATCH);
-  const tapsY = scratch, tapsX0 = tapsY + (<usize>kh << 3), tapsX1 = tapsX0 + (<usize>kw << 3);
-  const quads = tapsX1 + (<usize>kw << 3); // two quads staged for storeInterleaved
-  const pad = (quads + 32 + 15) & ~15;
+  const tapsX = tapsXAt(p, scratch);
+  const quads = quadsAt(p, scratch); // two quads staged for storeInterleaved
+  const pad = planeAt(p, scratch);
   const colsB = <usize>cols << 2;
 
   // The bordered copy of input plane g of image n.
@@ -85,20 +153,23 @@ function runItem(p: usize, item: i32): void {
   const out = ptr(p, P_Y) + (<usize>((n * cout + c) * oh * ow) << 2);
   const pair = sw == 2;
 
+  let rec = recordsAt(p, scratch);
   for (let qy = 0; qy < sh; qy++) {
-    const nty = phaseTapList(qy, ph, kh, dh, sh, tapsY);
+    const tapsY = scratch + (<usize>(qy * kh) << 3);
     const hp = phaseLength(qy, oh, sh);
     for (let qx = 0; qx < sw; qx += pair ? 2 : 1) {
-      const ntx0 = phaseTapList(qx, pw, kw, dw, sw, tapsX0);
+      const nty = load<i32>(rec + R_NTY), ntx0 = load<i32>(rec + R_NTX0), ntx1 = load<i32>(rec + R_NTX1);
       const wp0 = phaseLength(qx, ow, sw);
-      const ntx1 = pair ? phaseTapList(qx + 1, pw, kw, dw, sw, tapsX1) : 0;
       const wp1 = pair ? phaseLength(qx + 1, ow, sw) : 0;
       if (nty * ntx0 <= 4 && nty * ntx1 <= 4) {
-        // Up to 4 taps a phase (every k <= 2*stride layer): weights and offsets in registers.
-        phaseRows4(origin, colsB, wts, kw, tapsY, nty, tapsX0, ntx0, tapsX1, ntx1, hp, wp0, wp1,
-                   out + (<usize>(qy * ow + qx) << 2), <usize>(sh * ow) << 2, sw, pair, bv, quads);
+        // Up to 4 taps a phase: weights and offsets in registers.
+        phaseRows4(origin, colsB, wts, rec, hp, wp0, wp1, out + (<usize>(qy * ow + qx) << 2),
+                   <usize>(sh * ow) << 2, sw, pair, bv, quads);
+        rec += REC_BYTES;
         continue;
       }
+      rec += REC_BYTES;
+      const tapsX0 = tapsX + (<usize>(qx * kw) << 3), tapsX1 = tapsX0 + (<usize>kw << 3);
       for (let j = 0; j < hp; j++) {
         const row = out + (<usize>((qy + j * sh) * ow + qx) << 2);
         for (let i = 0; i < wp0; i += 4) {
@@ -131,31 +202,29 @@ function copyRows(dst: usize, dstStep: usize, src: usize, h: i32, w: i32): void 
   }
 }
 
-// The taps of one phase as (weight, byte offset) with unused slots weight 0, offset 0.
+// Tap t (0..7: column phase 0's four, then phase 1's) of a record: its weight splat (0 where
+// there is no tap) and its byte offset (0 there).
 // @ts-ignore: decorator
-@inline function tapWeight(wts: usize, kw: i32, tapsY: usize, nty: i32, tapsX: usize, ntx: i32, t: i32): v128 {
-  if (t >= nty * ntx) return f32x4.splat(0);
-  const ky = load<i32>(tapsY + (<usize>(t / ntx) << 3)), kx = load<i32>(tapsX + (<usize>(t % ntx) << 3));
-  return v128.load32_splat(wts + (<usize>(ky * kw + kx) << 2));
+@inline function tapWeight(wts: usize, rec: usize, t: i32): v128 {
+  const idx = load<i32>(rec + R_IDX + (<usize>t << 2));
+  return idx < 0 ? f32x4.splat(0) : v128.load32_splat(wts + (<usize>idx << 2));
 }
 // @ts-ignore: decorator
-@inline function tapOffset(colsB: usize, tapsY: usize, nty: i32, tapsX: usize, ntx: i32, t: i32): usize {
-  if (t >= nty * ntx) return 0;
-  const cy = load<i32>(tapsY + (<usize>(t / ntx) << 3), 4), cx = load<i32>(tapsX + (<usize>(t % ntx) << 3), 4);
-  return <usize>cy * colsB + (<usize>cx << 2);
+@inline function tapOffset(rec: usize, t: i32): usize {
+  return <usize>load<i32>(rec + R_OFF + (<usize>t << 2));
 }
 
-function phaseRows4(origin: usize, colsB: usize, wts: usize, kw: i32, tapsY: usize, nty: i32,
-                    tapsX0: usize, ntx0: i32, tapsX1: usize, ntx1: i32, hp: i32, wp0: i32, wp1: i32,
+function phaseRows4(origin: usize, colsB: usize, wts: usize, rec: usize, hp: i32, wp0: i32, wp1: i32,
                     out: usize, rowStep: usize, sw: i32, pair: bool, bv: f32, quads: usize): void {
-  const w0 = tapWeight(wts, kw, tapsY, nty, tapsX0, ntx0, 0), o0 = tapOffset(colsB, tapsY, nty, tapsX0, ntx0, 0);
-  const w1 = tapWeight(wts, kw, tapsY, nty, tapsX0, ntx0, 1), o1 = tapOffset(colsB, tapsY, nty, tapsX0, ntx0, 1);
-  const w2 = tapWeight(wts, kw, tapsY, nty, tapsX0, ntx0, 2), o2 = tapOffset(colsB, tapsY, nty, tapsX0, ntx0, 2);
-  const w3 = tapWeight(wts, kw, tapsY, nty, tapsX0, ntx0, 3), o3 = tapOffset(colsB, tapsY, nty, tapsX0, ntx0, 3);
-  const u0 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 0), p0 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 0);
-  const u1 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 1), p1 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 1);
-  const u2 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 2), p2 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 2);
-  const u3 = tapWeight(wts, kw, tapsY, nty, tapsX1, ntx1, 3), p3 = tapOffset(colsB, tapsY, nty, tapsX1, ntx1, 3);
+  const nty = load<i32>(rec + R_NTY), ntx0 = load<i32>(rec + R_NTX0), ntx1 = load<i32>(rec + R_NTX1);
+  const w0 = tapWeight(wts, rec, 0), o0 = tapOffset(rec, 0);
+  const w1 = tapWeight(wts, rec, 1), o1 = tapOffset(rec, 1);
+  const w2 = tapWeight(wts, rec, 2), o2 = tapOffset(rec, 2);
+  const w3 = tapWeight(wts, rec, 3), o3 = tapOffset(rec, 3);
+  const u0 = tapWeight(wts, rec, 4), p0 = tapOffset(rec, 4);
+  const u1 = tapWeight(wts, rec, 5), p1 = tapOffset(rec, 5);
+  const u2 = tapWeight(wts, rec, 6), p2 = tapOffset(rec, 6);
+  const u3 = tapWeight(wts, rec, 7), p3 = tapOffset(rec, 7);
   const b = f32x4.splat(bv);
   // Quads where both phases have 4 pixels take the branch-free loop; the rest the general one.
   const full = pair ? min<i32>(wp0, wp1) & ~3 : 0;
