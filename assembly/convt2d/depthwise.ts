@@ -311,31 +311,29 @@ function phaseRows4(origin: usize, colsB: usize, wts: usize, rec: usize, hp: i32
 function rowPairs(a: usize, bRow: usize, c: usize, end: usize, d0: usize, rowStep: usize,
                   w0: v128, w1: v128, w2: v128, w3: v128, u0: v128, u1: v128, u2: v128, u3: v128,
                   b: v128): void {
-  const d1 = d0 + rowStep;
-  let d = d0, e = d1;
+  let d = d0, e = d0 + rowStep;
   while (a < end) {
-    let x = v128.load(bRow, 4);
-    let v = madd(w0, x, b), u = madd(u1, x, b);
-    v = madd(w1, v128.load(bRow), v);
-    u = madd(u0, v128.load(bRow, 8), u);
-    x = v128.load(a, 4);
-    v = madd(w2, x, v); u = madd(u3, x, u);
-    v = madd(w3, v128.load(a), v);
-    u = madd(u2, v128.load(a, 8), u);
-    v128.store(d, i32x4.shuffle(v, u, 0, 4, 1, 5));
-    v128.store(d, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
-    x = v128.load(bRow, 4);
-    v = madd(w2, x, b); u = madd(u3, x, b);
-    v = madd(w3, v128.load(bRow), v);
-    u = madd(u2, v128.load(bRow, 8), u);
-    x = v128.load(c, 4);
-    v = madd(w0, x, v); u = madd(u1, x, u);
-    v = madd(w1, v128.load(c), v);
-    u = madd(u0, v128.load(c, 8), u);
-    v128.store(e, i32x4.shuffle(v, u, 0, 4, 1, 5));
-    v128.store(e, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
+    pairQuads(bRow, a, d, w0, w1, w2, w3, u0, u1, u2, u3, b);
+    pairQuads(bRow, c, e, w2, w3, w0, w1, u2, u3, u0, u1, b);
     a += 16; bRow += 16; c += 16; d += 32; e += 32;
   }
+}
+
+// One output row's 4 + 4 pixels (column phases 0 and 1, stored interleaved) from its two tap
+// rows: `near` with taps a0, a1 (phase 0) and c0, c1 (phase 1), `far` with a2, a3 and c2, c3.
+// @ts-ignore: decorator
+@inline function pairQuads(near: usize, far: usize, dst: usize, a0: v128, a1: v128, a2: v128, a3: v128,
+                           c0: v128, c1: v128, c2: v128, c3: v128, b: v128): void {
+  let x = v128.load(near, 4);
+  let v = madd(a0, x, b), u = madd(c1, x, b);
+  v = madd(a1, v128.load(near), v);
+  u = madd(c0, v128.load(near, 8), u);
+  x = v128.load(far, 4);
+  v = madd(a2, x, v); u = madd(c3, x, u);
+  v = madd(a3, v128.load(far), v);
+  u = madd(c2, v128.load(far, 8), u);
+  v128.store(dst, i32x4.shuffle(v, u, 0, 4, 1, 5));
+  v128.store(dst, i32x4.shuffle(v, u, 2, 6, 3, 7), 16);
 }
 
 // Sum over the phase's taps of w[ky][kx] times the 4 bordered-input pixels at (j + cy, i + cx).
