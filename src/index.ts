@@ -7,7 +7,7 @@ import { canSpawn } from './spawn.js';
 import { ConvTranspose2dOptions } from './shape.js';
 import { currentEngine, setEngine } from './state.js';
 import { Tensor, TensorLike, resultTensor } from './tensor.js';
-import { callAsync, runsInline } from './threaded.js';
+import { callAsync } from './threaded.js';
 import { checkedCall } from './validate.js';
 
 export { Tensor } from './tensor.js';
@@ -168,11 +168,7 @@ export function convTranspose2dAsync(input: TensorLike, weight: TensorLike, bias
     const engine = currentEngine();
     if (!engine) throw new Error('convTranspose2dAsync: call `await init()` before running the WebAssembly kernel');
     const call = checkedCall(input, weight, bias, options);
-    if (runsInline(engine, call.info)) {
-      return Promise.resolve(resultTensor(engine.call(call.info, call.input, call.weight, call.bias), call.info.outputShape));
-    }
-    return callAsync(engine, call.info, call.input, call.weight, call.bias)
-      .then((out) => resultTensor(out, call.info.outputShape));
+    return callAsync(engine, call.info, call.input, call.weight, call.bias);
   } catch (e) {
     return Promise.reject(e);
   }

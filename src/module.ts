@@ -5,7 +5,7 @@ import { Layout, choosePath, layoutOf } from './plan.js';
 import { ConvInfo, Pair, convInfo, normalizeOptions, toPair } from './shape.js';
 import { currentEngine } from './state.js';
 import { Tensor, TensorLike, checkTensor, resultTensor, shapeString } from './tensor.js';
-import { forwardAsync, runsInline } from './threaded.js';
+import { forwardAsync } from './threaded.js';
 
 export interface ConvTranspose2dModuleOptions {
   stride?: Pair;
@@ -199,10 +199,7 @@ export class ConvTranspose2d {
       const engine = currentEngine();
       if (!engine) throw new Error('ConvTranspose2d.forwardAsync: call `await init()` before running the WebAssembly kernel');
       const info = this.prepare(input, outputSize);
-      const packed = this.packedFor(engine, info);
-      // A call that stays on this thread resolves with its result directly (no extra promise hop).
-      if (runsInline(engine, info)) return Promise.resolve(resultTensor(engine.forward(info, input.data, packed), info.outputShape));
-      return forwardAsync(engine, info, input.data, packed).then((out) => resultTensor(out, info.outputShape));
+      return forwardAsync(engine, info, input.data, this.packedFor(engine, info));
     } catch (e) {
       return Promise.reject(e);
     }

@@ -1,9 +1,11 @@
 // The asynchronous calls: a checked call spread over the engine's thread pool, or run on the
-// calling thread where there is no pool or the work is too small to gain from one.
+// calling thread where there is no pool or the work is too small to gain from one (it then
+// resolves with its result directly, with no extra promise hop).
 import { Engine, PackedWeights } from './engine.js';
 import { layoutOf, choosePath } from './plan.js';
 import { poolOf, Pool } from './pool.js';
 import { ConvInfo } from './shape.js';
+import { Tensor, resultTensor } from './tensor.js';
 import { rowsFor, worthThreads } from './split.js';
 
 /** Runs the layer with packed weights on every thread of `pool`; resolves with a fresh output array. */
@@ -26,16 +28,11 @@ function poolFor(engine: Engine, info: ConvInfo): Pool | null {
   return pool && outLen > 0 && worthThreads(info, pool.threads) ? pool : null;
 }
 
-/** Whether a call of `info` runs on the calling thread (no pool, a failed pool, or too little work). */
-export function runsInline(engine: Engine, info: ConvInfo): boolean {
-  return poolFor(engine, info) === null;
-}
-
 /** The functional call (pack, run, release) on the pool. Arguments are read before it returns. */
 export function callAsync(engine: Engine, info: ConvInfo, input: Float32Array, weight: Float32Array,
-                          bias: Float32Array | null): Promise<Float32Array> {
+                          bias: Float32Array | null): Promise<Tensor> {
   const pool = poolFor(engine, info);
-  if (!pool) return Promise.resolve(engine.call(info, input, weight, bias));
+  if (!pool) return Promise.resolve(resultTensor(engine.call(info, input, weight, bias), info.outputShape));
   engine.checkCall(info, input);
   // A queued call keeps copies: the caller may reuse its arrays once this returns.
   if (pool.pending) {
@@ -46,7 +43,7 @@ export function callAsync(engine: Engine, info: ConvInfo, input: Float32Array, w
   return pool.schedule(async () => {
     const packed = engine.pack(info, weight, bias, layoutOf(choosePath(info)));
     try {
-      return await forwardOn(pool, info, input, packed);
+      return resultTensor(await forwardOn(pool, info, input, packed), info.outputShape);
     } finally {
       engine.release(packed);
     }
@@ -54,10 +51,11 @@ export function callAsync(engine: Engine, info: ConvInfo, input: Float32Array, w
 }
 
 /** A module's forward on the pool, with weights it packed; they stay allocated until the call ends. */
-export function forwardAsync(engine: Engine, info: ConvInfo, input: Float32Array, packed: PackedWeights): Promise<Float32Array> {
+export function forwardAsync(engine: Engine, info: ConvInfo, input: Float32Array, packed: PackedWeights): Promise<Tensor> {
   const pool = poolFor(engine, info);
-  if (!pool) return Promise.resolve(engine.forward(info, input, packed));
+  if (!pool) return Promise.resolve(resultTensor(engine.forward(info, input, packed), info.outputShape));
   if (pool.pending) input = input.slice();
   engine.pin(packed);
-  return pool.schedule(() => forwardOn(pool, info, input, packed)).finally(() => engine.unpin(packed));
+  return pool.schedule(async () => resultTensor(await forwardOn(pool, info, input, packed), info.outputShape))
+    .finally(() => engine.unpin(packed));
 }
