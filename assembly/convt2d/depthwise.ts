@@ -8,7 +8,7 @@ import {
   param, ptr, P_N, P_CIN, P_H, P_W, P_COUT, P_KH, P_KW, P_SH, P_SW, P_PH, P_PW, P_DH, P_DW,
   P_GROUPS, P_OH, P_OW, P_X, P_Y, P_PACKED, P_SCRATCH, inputPlaneBytes,
 } from "../params";
-import { phaseLength, phaseTapList, phaseTaps } from "./phase";
+import { phaseLength, phaseTapList } from "./phase";
 import { biasFloats } from "../pack";
 import { madd } from "./madd";
 import { storeQuad, storeInterleaved } from "./store";
@@ -85,16 +85,15 @@ function tableOf(p: usize, scratch: usize, colsB: usize): void {
   const kh = param(p, P_KH), kw = param(p, P_KW), sh = param(p, P_SH), sw = param(p, P_SW);
   const ph = param(p, P_PH), pw = param(p, P_PW), dh = param(p, P_DH), dw = param(p, P_DW);
   const tapsX = tapsXAt(p, scratch);
-  for (let qy = 0; qy < sh; qy++) phaseTapList(qy, ph, kh, dh, sh, scratch + (<usize>(qy * kh) << 3));
-  for (let qx = 0; qx < sw; qx++) phaseTapList(qx, pw, kw, dw, sw, tapsX + (<usize>(qx * kw) << 3));
   const pair = sw == 2;
   let rec = recordsAt(p, scratch);
   for (let qy = 0; qy < sh; qy++) {
     const tapsY = scratch + (<usize>(qy * kh) << 3);
-    const nty = phaseTaps(qy, ph, kh, dh, sh);
+    const nty = phaseTapList(qy, ph, kh, dh, sh, tapsY);
     for (let pass = 0; pass < passesOf(sw); pass++) {
       const qx = pair ? 0 : pass;
-      const ntx0 = phaseTaps(qx, pw, kw, dw, sw), ntx1 = pair ? phaseTaps(1, pw, kw, dw, sw) : 0;
+      const ntx0 = phaseTapList(qx, pw, kw, dw, sw, tapsX + (<usize>(qx * kw) << 3));
+      const ntx1 = pair ? phaseTapList(1, pw, kw, dw, sw, tapsX + (<usize>kw << 3)) : 0;
       store<i32>(rec + R_NTY, nty); store<i32>(rec + R_NTX0, ntx0); store<i32>(rec + R_NTX1, ntx1);
       for (let half = 0; half < 2; half++) {
         const ntx = half == 0 ? ntx0 : ntx1;
