@@ -130,15 +130,15 @@ export function packChannels(p: usize, layout: i32, c0: i32, c1: i32): void {
   const body = ptr(p, P_PACKED) + packedHeaderBytes(p, layout);
   // Source row of channel ci (all its output channels and taps, contiguous).
   const w = ptr(p, P_WEIGHT) - (<usize>c0 * <usize>(coutg * taps) << 2);
+  const blocks = blocksPerGroup(p);
+  const run = runBytes(p);
+  const table = ptr(p, P_PACKED) + (<usize>biasFloats(p) << 2);
   for (let g = c0 / cing; g * cing < c1; g++) {
     const a = max<i32>(c0, g * cing) - g * cing, e = min<i32>(c1, (g + 1) * cing) - g * cing;
     if (layout == LAYOUT_COLUMNS) {
       packColumns(p, w + (<usize>(g * cing * coutg * taps) << 2), body, g, a, e);
       continue;
     }
-    const blocks = blocksPerGroup(p);
-    const run = runBytes(p);
-    const table = ptr(p, P_PACKED) + (<usize>biasFloats(p) << 2);
     // Block by block over the staged channels: each tap's run takes the channels' weights as one
     // contiguous stretch, and the block's source rows stay in L1 across its taps.
     for (let b = 0; b < blocks; b++) {
