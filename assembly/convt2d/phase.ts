@@ -3,15 +3,6 @@
 // iy = j + (q + pad - ky*d) / s. So each phase is a dense correlation with a sub-kernel: no
 // multiplication by an inserted zero. The same arithmetic serves both axes.
 
-// Number of kernel taps that land on phase q.
-export function phaseTaps(q: i32, pad: i32, k: i32, d: i32, s: i32): i32 {
-  let n = 0;
-  for (let t = 0; t < k; t++) {
-    if ((q + pad - t * d) % s == 0) n++;
-  }
-  return n;
-}
-
 // Writes the phase's taps as (kernel index, input offset) i32 pairs at `out`; returns the count.
 export function phaseTapList(q: i32, pad: i32, k: i32, d: i32, s: i32, out: usize): i32 {
   let n = 0;
