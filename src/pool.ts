@@ -4,7 +4,7 @@
 // Coordination is through a small control block (worker.ts) with Atomics: the pool writes the
 // job, bumps SEQ and notifies; every thread, the calling one included, claims chunks of work items
 // with compare-and-swap on NEXT and counts them in DONE. The calling thread then waits for the
-// chunks still running elsewhere: it polls for a short while (they are small), then sleeps in
+// chunks still running elsewhere: it polls for up to 2 ms (about one large chunk), then sleeps in
 // Atomics.wait where the thread may block (Node), else waits asynchronously (Atomics.waitAsync).
 // Work items write disjoint parts of the output, so no other locking is needed.
 import { BLOCK_BYTES, Engine, ThreadedCall } from './engine.js';
@@ -18,8 +18,13 @@ import { C, CONTROL_SLOTS, MAX_FLAGS, NOT_READY, WorkerReply } from './worker.js
  * back-to-back 2-thread calls, ~3 ms of polling gave 3-8% faster calls than ~0.2 ms or ~0.9 ms.
  */
 const WORKER_SPIN = 400_000;
-/** How long the calling thread polls for the other threads' last chunks before sleeping. */
-const POLL_MS = 0.05;
+/**
+ * How long the calling thread polls for the other threads' last chunks before sleeping: about
+ * one chunk (the largest bench items take ~1.5 ms). Waking from Atomics.wait has the same cost
+ * as for a worker; in 12 of 12 A/B comparisons (4 layers, 3 runs) 2 ms of polling gave 2-7%
+ * lower median 2-thread times than 0.05 ms.
+ */
+const POLL_MS = 2;
 /** How long it may then block in Atomics.wait (where allowed) before waiting asynchronously. */
 const BLOCK_MS = 50;
 /** How long workers may take to start. */
