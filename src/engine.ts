@@ -48,6 +48,18 @@ export function setStageChannels(channels: number): number {
   return old;
 }
 
+let poisonInput = false;
+
+/**
+ * Tests: prepareThreaded() fills the input buffer with NaN before any step is copied, so that an
+ * item run before the input rows it reads are in gives NaN, whatever the buffer held before.
+ */
+export function setPoisonInput(on: boolean): boolean {
+  const old = poisonInput;
+  poisonInput = on;
+  return old;
+}
+
 /** How pack() stages a weight: floats per input channel, channels per step, stage bytes. */
 function stageOf(info: ConvInfo, layout: Layout): { row: number; step: number; staged: number } {
   const row = (info.cout / info.groups) * info.kh * info.kw;
@@ -85,6 +97,15 @@ export interface ThreadedCall {
   readonly path: Path;
   readonly params: number;
   readonly items: number;
+  /**
+   * The input is copied in steps (see copyInput), so that workers can start on the items whose
+   * input rows are in while the calling thread copies the rest.
+   */
+  readonly inputSteps: number;
+  /** Copies input step `step`: the steps run over images, and within an image over its rows in order. */
+  copyInput(step: number): void;
+  /** How many input steps item `item` needs copied before it may run (every step on paths without bands). */
+  need(item: number): number;
   /**
    * Allocates the (zeroed) JavaScript output array, while the workers start on the items; its
    * pages are first touched by the band copies.
@@ -203,13 +224,19 @@ export class Engine {
 
   /** Copies the input to `at`, its channel planes `plane` floats apart. */
   private writeInput(at: number, info: ConvInfo, input: Float32Array, plane: number): void {
-    const hw = info.h * info.w;
+    for (let n = 0; n < info.n; n++) this.writeInputRows(at, info, input, plane, n, 0, info.h);
+  }
+
+  /** Copies rows [r0, r1) of every channel of image n, placed as writeInput() places them. */
+  private writeInputRows(at: number, info: ConvInfo, input: Float32Array, plane: number, n: number, r0: number, r1: number): void {
+    const hw = info.h * info.w, w = info.w;
     const dst = new Float32Array(this.memory.buffer, at, info.n * info.cin * plane);
-    if (plane === hw) {
-      dst.set(input);
+    const c0 = n * info.cin, c1 = c0 + info.cin;
+    if (plane === hw && r0 === 0 && r1 === info.h) {
+      dst.set(input.subarray(c0 * hw, c1 * hw), c0 * hw);
       return;
     }
-    for (let c = 0, planes = info.n * info.cin; c < planes; c++) dst.set(input.subarray(c * hw, c * hw + hw), c * plane);
+    for (let c = c0; c < c1; c++) dst.set(input.subarray(c * hw + r0 * w, c * hw + r1 * w), c * plane + r0 * w);
   }
 
   private copyIn(data: Float32Array): number {
@@ -323,11 +350,13 @@ export class Engine {
 
   /**
    * Lays out a call for `threads` threads (see ThreadedCall). `pickRows` chooses the phase rows
-   * per work item, given the item count at any row count and the full count (policy: split.ts).
+   * per work item, given the item count at any row count and the full count, and `stepRows` the
+   * input rows per copy step (policy: split.ts). The input is not copied yet (copyInput).
    * The output must not be empty.
    */
   prepareThreaded(info: ConvInfo, input: Float32Array, packed: PackedWeights, threads: number,
-                  pickRows: (itemsAt: (rows: number) => number, fullRows: number) => number): ThreadedCall {
+                  pickRows: (itemsAt: (rows: number) => number, fullRows: number) => number,
+                  stepRows = info.h): ThreadedCall {
     const outLen = info.n * info.cout * info.oh * info.ow;
     const name = choosePath(info);
     if (packed.layout !== layoutOf(name)) throw new Error('packed weights are in the wrong layout for this path');
@@ -347,7 +376,7 @@ export class Engine {
     try {
       const x = this.arena.alloc(this.inputBytes(info, plane));
       temps.push(x);
-      this.writeInput(x, info, input, plane);
+      if (poisonInput) new Float32Array(this.memory.buffer, x, this.inputBytes(info, plane) >> 2).fill(NaN);
       const y = this.arena.alloc(outLen * 4);
       temps.push(y);
       const blocks = this.arena.alloc(BLOCK_BYTES * threads);
@@ -381,8 +410,23 @@ export class Engine {
           }
         }
       };
+      // Input steps: `stepRows` rows of every channel of one image at a time, image after image.
+      const perImage = Math.ceil(info.h / stepRows);
+      const inputSteps = info.n * perImage;
+      const copyInput = (step: number) => {
+        const r0 = (step % perImage) * stepRows;
+        this.writeInputRows(x, info, input, plane, Math.floor(step / perImage), r0, Math.min(info.h, r0 + stepRows));
+      };
+      // A band reads input rows up to (its last output row + padding) / stride: kernel row 0 reaches furthest.
+      const need = (item: number) => {
+        if (!perBand) return inputSteps;
+        const band = Math.floor(item / perBand), rb = band % nrb;
+        const n = Math.floor(Math.floor(band / nrb) / info.groups);
+        const lastRow = Math.min(info.h - 1, Math.floor((Math.min(info.oh, (rb + 1) * bandRows) - 1 + info.ph) / info.sh));
+        return n * perImage + (lastRow < 0 ? 0 : Math.floor(lastRow / stepRows) + 1);
+      };
       return {
-        path: name, params: blocks, items, free, allocOutput,
+        path: name, params: blocks, items, inputSteps, copyInput, need, free, allocOutput,
         copyDone: (done: number) => { if (perBand) copyBands(Math.floor(done / perBand)); },
         finish: () => {
           try {

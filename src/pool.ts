@@ -34,6 +34,18 @@ type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: b
 
 const pools = new WeakMap<Engine, Pool>();
 
+let stepDelay = 0;
+
+/**
+ * Test hook: the calling thread waits `ms` after each input step, so that workers run items while
+ * later input rows are not in yet (an item that read rows it does not wait for then fails).
+ */
+export function setInputStepDelay(ms: number): number {
+  const old = stepDelay;
+  stepDelay = ms;
+  return old;
+}
+
 let blocking: boolean | undefined;
 
 /** Whether Atomics.wait may block this thread (browsers forbid it on their main thread). */
@@ -190,16 +202,35 @@ export class Pool {
     Atomics.store(ctl, C.ITEMS, call.items);
     Atomics.store(ctl, C.DONE, 0);
     Atomics.store(ctl, C.ERROR, 0);
+    Atomics.store(ctl, C.READY, 0);
+    Atomics.store(ctl, C.STEPS, call.inputSteps);
     const flagged = Math.min(chunks, MAX_FLAGS);
-    for (let k = 0; k < flagged; k++) Atomics.store(ctl, C.FLAGS + k, 0);
+    for (let k = 0; k < flagged; k++) {
+      Atomics.store(ctl, C.FLAGS + k, 0);
+      let need = 0;
+      for (let i = k * chunk; i < Math.min(call.items, (k + 1) * chunk); i++) need = Math.max(need, call.need(i));
+      Atomics.store(ctl, C.NEED + k, need);
+    }
     Atomics.store(ctl, C.NEXT, tag);
     Atomics.add(ctl, C.SEQ, 1);
     Atomics.notify(ctl, C.SEQ);
 
+    // The input, step by step: the workers start on the items whose rows are in.
+    let mine: unknown = null;
+    try {
+      for (let step = 0; step < call.inputSteps; step++) {
+        call.copyInput(step);
+        Atomics.store(ctl, C.READY, step + 1);
+        if (stepDelay) for (const t = performance.now(); performance.now() - t < stepDelay;);
+      }
+    } catch (e) {
+      mine = e;
+    } finally {
+      Atomics.store(ctl, C.READY, call.inputSteps); // never leave a worker waiting
+    }
     call.allocOutput();
     // The calling thread's share, with parameter block 0. Between its chunks it copies out what
     // every thread has finished so far (the chunks before the first unfinished one).
-    let mine: unknown = null;
     let finished = 0;
     for (;;) {
       const v = Atomics.load(ctl, C.NEXT);

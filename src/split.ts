@@ -16,6 +16,26 @@ export function setMinThreadedMacs(macs: number): number {
   minMacs = macs;
   return old;
 }
+/**
+ * Input bytes the calling thread copies per step of a threaded call. Workers start on the items
+ * whose input rows are already in (output bands are in input-row order), instead of idling while
+ * the whole input is copied (2 MB on unet-up: ~0.35 ms of a ~6 ms 2-thread call).
+ */
+const INPUT_STEP_BYTES = 256 * 1024;
+let stepBytes = INPUT_STEP_BYTES;
+
+/** Changes the step size (tests make steps of a row or two); returns the old one. */
+export function setInputStepBytes(bytes: number): number {
+  const old = stepBytes;
+  stepBytes = bytes;
+  return old;
+}
+
+/** Input rows (of every channel of one image) per copy step: a whole image when it is small. */
+export function inputStepRows(info: ConvInfo): number {
+  return Math.max(1, Math.min(info.h, Math.floor(stepBytes / (4 * info.cin * Math.max(1, info.w)))));
+}
+
 /** Work items wanted per thread: enough that uneven items even out, few enough to stay coarse. */
 const ITEMS_PER_THREAD = 16;
 

@@ -7,6 +7,9 @@
 // separate worker file: Node evaluates the text in a worker_threads Worker, browsers, Deno and Bun
 // load it as a module Web Worker from a Blob URL.
 
+/** Chunks that have a finished flag and a NEED slot; later chunks of a bigger job have neither. */
+export const MAX_FLAGS = 1024;
+
 /** Int32 slots of the control block (a SharedArrayBuffer of CONTROL_SLOTS * 4 bytes). */
 export const C = {
   /** Bumped by the pool when it announces a job; workers Atomics.wait on it. */
@@ -25,15 +28,20 @@ export const C = {
   WAITING: 10,
   /** Busy-poll iterations a worker spends on SEQ before sleeping (cheap back-to-back jobs). */
   SPIN: 11,
+  /** Input steps of the job copied so far, and all of them (see NEED). */
+  READY: 12, STEPS: 13,
   /**
    * First of MAX_FLAGS slots, one per chunk: set to 1 when the chunk is finished (the pool clears
    * them per job), so the calling thread can copy out finished parts while the rest computes.
    */
   FLAGS: 16,
+  /**
+   * First of MAX_FLAGS slots, one per chunk: the input steps (READY) the chunk needs before it may
+   * run; later chunks need STEPS. The calling thread copies the input while workers start.
+   */
+  NEED: 16 + MAX_FLAGS,
 } as const;
-/** Chunks that have a finished flag; later chunks of a bigger job have none. */
-export const MAX_FLAGS = 1024;
-export const CONTROL_SLOTS = 16 + MAX_FLAGS;
+export const CONTROL_SLOTS = C.NEED + MAX_FLAGS;
 /** Chunk index meaning "job not published yet"; jobs have fewer chunks than this. */
 export const NOT_READY = 0xffff;
 
@@ -99,6 +107,8 @@ export function workerMain(host: Host, c: typeof C, notReady: number, maxFlags: 
         const k = v & 0xffff;
         if (v >>> 16 !== tag || k >= chunks) break;
         if (Atomics.compareExchange(ctl, c.NEXT, v, v + 1) !== v) continue;
+        const need = k < maxFlags ? Atomics.load(ctl, c.NEED + k) : Atomics.load(ctl, c.STEPS);
+        while (Atomics.load(ctl, c.READY) < need); // the calling thread is copying: a short wait
         try {
           run(p, k * chunk, Math.min(items, (k + 1) * chunk));
         } catch (e) {

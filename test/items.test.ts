@@ -1,11 +1,14 @@
 // Work items are independent: threads claim them in any order, so every path must give the
 // reference result when its items run last to first, one call each (a write past an item's own
-// part of the output, later overwritten in the usual order, shows up here). And packing a weight
+// part of the output, later overwritten in the usual order, shows up here). Each item must also
+// give it when it runs as soon as the input rows it says it needs are copied. And packing a weight
 // larger than one stage, in steps that end inside a group, at the default stage size.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tensor, convTranspose2d, convTranspose2dReference, init } from '../src/index.js';
 import { choosePath, forcePath, layoutOf, setScatterMacs } from '../src/plan.js';
-import { convInfo, type ConvTranspose2dOptions } from '../src/shape.js';
+import { type Engine, type PackedWeights, setPoisonInput } from '../src/engine.js';
+import { type ConvInfo, convInfo, type ConvTranspose2dOptions } from '../src/shape.js';
 import { currentEngine } from '../src/state.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
 
@@ -20,6 +23,31 @@ const cases: Case[] = [
   { name: 'columns forced, dilated', x: [1, 6, 7, 5], w: [6, 4, 3, 3], options: { dilation: 2, padding: 1 }, path: 'columns', force: 'columns' },
   { name: 'gemv 1x1 input', x: [3, 9, 1, 1], w: [9, 7, 4, 3], options: { stride: 2, padding: [1, 0] }, path: 'gemv' },
 ];
+
+/**
+ * Runs a call as workers may: one input row per copy step, every row not yet copied NaN, and each
+ * item (last to first among those ready) as soon as the steps it says it needs are copied.
+ */
+function streamed(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeights): Float32Array {
+  const old = setPoisonInput(true);
+  let call;
+  try {
+    call = engine.prepareThreaded(info, x.data, packed, 1, () => 1, 1);
+  } finally {
+    setPoisonInput(old);
+  }
+  const ran = new Set<number>();
+  for (let s = 0; s <= call.inputSteps; s++) {
+    if (s > 0) call.copyInput(s - 1);
+    for (let i = call.items - 1; i >= 0; i--) {
+      if (ran.has(i) || call.need(i) > s) continue;
+      engine.run(call.path, call.params, i, i + 1);
+      ran.add(i);
+    }
+  }
+  expect(ran.size).toBe(call.items);
+  return call.finish();
+}
 
 for (const variant of variantsUnderTest()) {
   describe(`work items in reverse order, ${variant}`, () => {
@@ -37,11 +65,16 @@ for (const variant of variantsUnderTest()) {
           expect(choosePath(info)).toBe(c.path);
           const packed = engine.pack(info, w.data, b.data, layoutOf(choosePath(info)));
           try {
-            // One phase row per item where the path splits rows: the most items.
-            const call = engine.prepareThreaded(info, x.data, packed, 1, () => 1);
+            const want = convTranspose2dReference(x, w, b, c.options).data;
+            // One phase row per item where the path splits rows (the most items), one input row
+            // per copy step, the steps copied last to first too.
+            const call = engine.prepareThreaded(info, x.data, packed, 1, () => 1, 1);
             expect(call.items).toBeGreaterThan(1);
+            expect(call.inputSteps).toBe(c.x[0] * c.x[2]);
+            for (let s = call.inputSteps - 1; s >= 0; s--) call.copyInput(s);
             for (let i = call.items - 1; i >= 0; i--) engine.run(call.path, call.params, i, i + 1);
-            expectClose(call.finish(), convTranspose2dReference(x, w, b, c.options).data, c.name);
+            expectClose(call.finish(), want, c.name);
+            expectClose(streamed(engine, info, x, packed), want, `${c.name}, streamed`);
           } finally {
             engine.release(packed);
           }
@@ -51,6 +84,48 @@ for (const variant of variantsUnderTest()) {
         }
       });
     }
+
+    it('streams the input on random shapes of the banded paths (subconv, columns)', async () => {
+      await init({ variant });
+      const engine = currentEngine()!;
+      const oldMacs = setScatterMacs(-1);
+      try {
+        fc.assert(fc.property(
+          fc.record({
+            n: fc.integer({ min: 1, max: 2 }), cing: fc.integer({ min: 1, max: 6 }), coutg: fc.integer({ min: 1, max: 7 }),
+            groups: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }),
+            k: fc.integer({ min: 1, max: 5 }), s: fc.integer({ min: 1, max: 4 }), p: fc.integer({ min: 0, max: 3 }),
+            d: fc.integer({ min: 1, max: 2 }), op: fc.integer({ min: 0, max: 3 }), columns: fc.boolean(),
+          }),
+          (c) => {
+            const cin = c.cing * c.groups;
+            const options = { stride: c.s, padding: c.p, dilation: c.d, outputPadding: c.op % Math.max(c.s, c.d), groups: c.groups };
+            const x = new Tensor(randomData(c.n * cin * c.h * c.w, 21), [c.n, cin, c.h, c.w]);
+            const w = new Tensor(randomData(cin * c.coutg * c.k * c.k, 22), [cin, c.coutg, c.k, c.k]);
+            let info: ConvInfo;
+            try {
+              info = convInfo(x.shape, w.shape, options);
+            } catch {
+              return; // no output (padding too large)
+            }
+            const oldForced = forcePath(c.columns ? 'columns' : null);
+            try {
+              const path = choosePath(info);
+              if (path !== 'subconv' && path !== 'columns') return;
+              const packed = engine.pack(info, w.data, null, layoutOf(path));
+              try {
+                expectClose(streamed(engine, info, x, packed), convTranspose2dReference(x, w, null, options).data, JSON.stringify(c));
+              } finally {
+                engine.release(packed);
+              }
+            } finally {
+              forcePath(oldForced);
+            }
+          }), { numRuns: 60, seed: 4 });
+      } finally {
+        setScatterMacs(oldMacs);
+      }
+    });
 
     it('packs a weight over one stage (256 KiB) in steps that end inside a group', async () => {
       await init({ variant });

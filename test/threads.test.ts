@@ -15,8 +15,9 @@ import {
   convTranspose2dReference, dispose, init, wasmMemoryBytes,
 } from '../src/index.js';
 import { currentEngine } from '../src/state.js';
-import { poolOf } from '../src/pool.js';
-import { setMinThreadedMacs } from '../src/split.js';
+import { poolOf, setInputStepDelay } from '../src/pool.js';
+import { setPoisonInput } from '../src/engine.js';
+import { setInputStepBytes, setMinThreadedMacs } from '../src/split.js';
 import { forcePath, setScatterMacs } from '../src/plan.js';
 import { expectClose, golden, optionsOf, randomData, variantsUnderTest } from './helpers.js';
 
@@ -104,6 +105,23 @@ for (const variant of variantsUnderTest()) {
         const got = await convTranspose2dAsync(x, w, b, options);
         expectClose(got.data, convTranspose2dReference(x, w, b, options).data, JSON.stringify(s));
         expectClose(got.data, convTranspose2d(x, w, b, options).data, `${JSON.stringify(s)} vs one thread`);
+      }
+    });
+
+    it('workers start on the first input rows while the rest is copied (slow, NaN-filled steps)', async () => {
+      // One or two input rows a step, 1 ms apart, the rows not yet copied NaN: an item that ran
+      // before the rows it reads were in would give NaN.
+      const oldBytes = setInputStepBytes(1), oldDelay = setInputStepDelay(1), oldPoison = setPoisonInput(true);
+      try {
+        for (const [i, s] of shapes.entries()) {
+          const { x, w, b, options } = makeCall(s, 40 + i);
+          const got = await convTranspose2dAsync(x, w, b, options);
+          expectClose(got.data, convTranspose2dReference(x, w, b, options).data, JSON.stringify(s));
+        }
+      } finally {
+        setInputStepBytes(oldBytes);
+        setInputStepDelay(oldDelay);
+        setPoisonInput(oldPoison);
       }
     });
 
@@ -197,7 +215,7 @@ for (const variant of variantsUnderTest()) {
     it('a kernel trap inside the threads rejects that call; the pool keeps working', async () => {
       const pool = poolOf(currentEngine()!)!;
       // Parameter blocks past the end of memory: every thread's kernel call traps.
-      const bogus = { path: 'subconv' as const, params: 0xf0000000, items: 64, allocOutput() {}, finish: () => new Float32Array(0), free() {} };
+      const bogus = { path: 'subconv' as const, params: 0xf0000000, items: 64, inputSteps: 1, copyInput() {}, need: () => 1, allocOutput() {}, finish: () => new Float32Array(0), free() {} };
       await expect(pool.schedule(() => pool.dispatch(bogus))).rejects.toThrow(/memory access out of bounds|a worker thread failed/);
       const { x, w, b, options } = makeCall(shapes[1], 9);
       expectClose((await convTranspose2dAsync(x, w, b, options)).data, convTranspose2dReference(x, w, b, options).data);
