@@ -10,7 +10,8 @@ import { inputStepRows, rowsFor, worthThreads } from './split.js';
 
 /** Runs the layer with packed weights on every thread of `pool`; resolves with a fresh output array. */
 async function forwardOn(pool: Pool, info: ConvInfo, input: Float32Array, packed: PackedWeights): Promise<Float32Array> {
-  const call = pool.engine.prepareThreaded(info, input, packed, pool.threads, rowsFor(info, pool.threads), inputStepRows(info));
+  const call = pool.engine.prepareThreaded(info, input, packed, pool.threads, rowsFor(info, pool.threads),
+                                           inputStepRows(info));
   try {
     await pool.dispatch(call);
   } catch (e) {
