@@ -109,7 +109,7 @@ for (const variant of variantsUnderTest()) {
     });
 
     it('workers start on the first input rows while the rest is copied (slow, NaN-filled steps)', async () => {
-      // One or two input rows a step, 1 ms apart, the rows not yet copied NaN: an item that ran
+      // One input row a step, 1 ms apart, the rows not yet copied NaN: an item that ran
       // before the rows it reads were in would give NaN.
       const oldBytes = setInputStepBytes(1), oldDelay = setInputStepDelay(1), oldPoison = setPoisonInput(true);
       try {
