@@ -5,6 +5,7 @@ import { P_SLOTS, Pointers, writeParams } from './abi.js';
 import { Arena, alignUp } from './memory.js';
 import { Layout, Path, choosePath, inputPlane, layoutOf } from './plan.js';
 import { ConvInfo } from './shape.js';
+import { resultArray } from './tensor.js';
 
 export type Variant = 'relaxed-simd' | 'simd128';
 
@@ -107,8 +108,8 @@ export interface ThreadedCall {
   /** How many input steps item `item` needs copied before it may run (every step on paths without bands). */
   need(item: number): number;
   /**
-   * Allocates the (zeroed) JavaScript output array, while the workers start on the items; its
-   * pages are first touched by the band copies.
+   * Allocates the JavaScript output array (resultArray: not zeroed where that is possible), while
+   * the workers start on the items; its pages are first touched by the band copies.
    */
   allocOutput(): void;
   /**
@@ -340,7 +341,7 @@ export class Engine {
       // Copying constructor: V8 allocates it without zeroing first (slice() zeroes, then copies;
       // measured 20-30% faster on 1-4 MB). From a shared buffer, set() into a fresh array is faster.
       if (!this.shared) return new Float32Array(view);
-      const out = new Float32Array(outLen);
+      const out = resultArray(outLen);
       out.set(view);
       return out;
     } finally {
@@ -387,7 +388,7 @@ export class Engine {
         writeParams(view(blocks + t * BLOCK_BYTES), info, { x, y, packed: packed.at, scratch: s + t * scratch, xPlane: plane }, rows);
       }
       let out: Float32Array | null = null;
-      const allocOutput = () => { out ??= new Float32Array(outLen); }; // every band is copied in before it is returned
+      const allocOutput = () => { out ??= resultArray(outLen); }; // every band is copied in before it is returned
       // Subconv items run band by band (assembly/convt2d/subconv.ts): a band is `rows` phase rows
       // of every phase, i.e. output rows [rb*rows*sh, (rb+1)*rows*sh) of one image and group.
       // A columns item is one such band.

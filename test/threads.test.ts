@@ -125,6 +125,24 @@ for (const variant of variantsUnderTest()) {
       }
     });
 
+    it('large results are fresh arrays of their own, written in full (not zeroed first where Buffer exists)', async () => {
+      // 1 x 16 x 128 x 128 outputs (256K floats, over resultArray's threshold), two different
+      // inputs in turn: an element left unwritten would show the other call's value.
+      const s: Shape = { n: 1, cin: 8, cout: 16, h: 64, w: 64, k: 2, s: 2, p: 0 };
+      const seen = new Set<ArrayBufferLike>();
+      for (const seed of [61, 62, 61, 62]) {
+        const { x, w, b, options } = makeCall(s, seed);
+        const want = convTranspose2dReference(x, w, b, options).data;
+        for (const got of [await convTranspose2dAsync(x, w, b, options), convTranspose2d(x, w, b, options)]) {
+          expect(got.data.buffer).toBeInstanceOf(ArrayBuffer); // not shared, not WebAssembly memory
+          expect([got.data.byteOffset, got.data.buffer.byteLength]).toEqual([0, got.data.length * 4]);
+          expect(seen.has(got.data.buffer)).toBe(false);
+          seen.add(got.data.buffer);
+          expectClose(got.data, want, `seed ${seed}`);
+        }
+      }
+    });
+
     for (const path of [null, 'columns'] as const) it(`random shapes (fast-check, ${path ? '80 runs, all on the columns path' : '150 runs'}) match the reference`, async () => {
       const config = fc.record({
         n: fc.integer({ min: 1, max: 3 }), cing: fc.integer({ min: 1, max: 9 }), coutg: fc.integer({ min: 1, max: 11 }),
