@@ -18,7 +18,8 @@ import { currentEngine } from '../src/state.js';
 import { poolOf, setInputStepDelay } from '../src/pool.js';
 import { setPoisonInput } from '../src/engine.js';
 import { setInputStepBytes, setMinThreadedMacs } from '../src/split.js';
-import { forcePath, setScatterMacs } from '../src/plan.js';
+import { choosePath, forcePath, setScatterMacs } from '../src/plan.js';
+import { convInfo } from '../src/shape.js';
 import { expectClose, golden, optionsOf, randomData, variantsUnderTest } from './helpers.js';
 
 const tensors = (c: (typeof golden.cases)[number]) => ({
@@ -126,12 +127,18 @@ for (const variant of variantsUnderTest()) {
     });
 
     it('large results are fresh arrays of their own, written in full (not zeroed first where Buffer exists)', async () => {
-      // 1 x 16 x 128 x 128 outputs (256K floats, over resultArray's threshold), two different
-      // inputs in turn: an element left unwritten would show the other call's value.
-      const s: Shape = { n: 1, cin: 8, cout: 16, h: 64, w: 64, k: 2, s: 2, p: 0 };
+      // Outputs of 110K-262K floats (over resultArray's threshold) on the banded paths (subconv,
+      // columns) and one that is copied out whole (depthwise), two different inputs in turn: an
+      // element left unwritten would show the other call's value.
       const seen = new Set<ArrayBufferLike>();
-      for (const seed of [61, 62, 61, 62]) {
+      const large: [Shape, string, number[]][] = [
+        [{ n: 1, cin: 8, cout: 16, h: 64, w: 64, k: 2, s: 2, p: 0 }, 'subconv', [61, 62, 61, 62]],
+        [{ n: 1, cin: 16, cout: 3, h: 96, w: 96, k: 4, s: 2, p: 1 }, 'columns', [71, 72]],
+        [{ n: 1, cin: 16, cout: 16, h: 64, w: 64, k: 4, s: 2, p: 1, g: 16 }, 'depthwise', [81, 82]],
+      ];
+      for (const [s, path, seeds] of large) for (const seed of seeds) {
         const { x, w, b, options } = makeCall(s, seed);
+        expect(choosePath(convInfo(x.shape, w.shape, options))).toBe(path);
         const want = convTranspose2dReference(x, w, b, options).data;
         for (const got of [await convTranspose2dAsync(x, w, b, options), convTranspose2d(x, w, b, options)]) {
           expect(got.data.buffer).toBeInstanceOf(ArrayBuffer); // not shared, not WebAssembly memory
