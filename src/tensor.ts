@@ -100,8 +100,10 @@ export function resultArray(n: number): Float32Array {
   const alloc = nodeBuffer?.allocUnsafeSlow;
   if (!alloc || n < UNZEROED_FLOATS) return new Float32Array(n);
   const bytes = alloc.call(nodeBuffer, n * 4);
-  // allocUnsafeSlow gives a buffer of its own (not a slice of a pool): the array owns all of it.
-  return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+  // Node's allocUnsafeSlow gives a buffer of its own, not a slice of a pool; anything else (a
+  // polyfill that pools) gets a plain array, so a result never shares its ArrayBuffer.
+  if (bytes.byteOffset !== 0 || bytes.buffer.byteLength !== n * 4) return new Float32Array(n);
+  return new Float32Array(bytes.buffer, 0, n);
 }
 
 /** A Tensor for a result the library computed: skips the checks a user's tensor gets. */
