@@ -8,8 +8,8 @@ import { ConvInfo } from './shape.js';
 import { Tensor, resultTensor } from './tensor.js';
 import { inputStepRows, rowsFor, worthThreads } from './split.js';
 
-/** Runs the layer with packed weights on every thread of `pool`; resolves with a fresh output array. */
-async function forwardOn(pool: Pool, info: ConvInfo, input: Float32Array, packed: PackedWeights): Promise<Float32Array> {
+/** Runs the layer with packed weights on every thread of `pool`; resolves with the result tensor. */
+async function forwardOn(pool: Pool, info: ConvInfo, input: Float32Array, packed: PackedWeights): Promise<Tensor> {
   const call = pool.engine.prepareThreaded(info, input, packed, pool.threads, rowsFor(info, pool.threads),
                                            inputStepRows(info));
   try {
@@ -18,7 +18,7 @@ async function forwardOn(pool: Pool, info: ConvInfo, input: Float32Array, packed
     call.free();
     throw e;
   }
-  return call.finish();
+  return resultTensor(call.finish(), info.outputShape);
 }
 
 /** The pool to spread `info` over, or null to run it on the calling thread (also if a worker died). */
@@ -44,7 +44,7 @@ export function callAsync(engine: Engine, info: ConvInfo, input: Float32Array, w
   return pool.schedule(async () => {
     const packed = engine.pack(info, weight, bias, layoutOf(choosePath(info)));
     try {
-      return resultTensor(await forwardOn(pool, info, input, packed), info.outputShape);
+      return await forwardOn(pool, info, input, packed); // released once the call is done
     } finally {
       engine.release(packed);
     }
@@ -57,6 +57,5 @@ export function forwardAsync(engine: Engine, info: ConvInfo, input: Float32Array
   if (!pool) return Promise.resolve(resultTensor(engine.forward(info, input, packed), info.outputShape));
   if (pool.pending) input = input.slice();
   engine.pin(packed);
-  return pool.schedule(async () => resultTensor(await forwardOn(pool, info, input, packed), info.outputShape))
-    .finally(() => engine.unpin(packed));
+  return pool.schedule(() => forwardOn(pool, info, input, packed)).finally(() => engine.unpin(packed));
 }
