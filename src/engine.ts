@@ -52,8 +52,9 @@ export function setStageChannels(channels: number): number {
 let poisonInput = false;
 
 /**
- * Tests: prepareThreaded() fills the input buffer with NaN before any step is copied, so that an
- * item run before the input rows it reads are in gives NaN, whatever the buffer held before.
+ * Tests: prepareThreaded() fills the input and output buffers with NaN, so that an item run
+ * before the input rows it reads are in gives NaN, and so does a part of the output copied out
+ * before its item wrote it, whatever the buffers held before.
  */
 export function setPoisonInput(on: boolean): boolean {
   const old = poisonInput;
@@ -117,7 +118,8 @@ export interface ThreadedCall {
   allocOutput(): void;
   /**
    * Copies out the output that items [0, items) completed, where the path's item order lets
-   * parts of the output finish early (subconv: band by band); the rest waits for finish().
+   * parts of the output finish early (subconv and columns: band by band; depthwise and scatter:
+   * plane by plane); the rest waits for finish().
    * allocOutput() first.
    */
   copyDone(items: number): void;
@@ -383,6 +385,7 @@ export class Engine {
       if (poisonInput) new Float32Array(this.memory.buffer, x, this.inputBytes(info, plane) >> 2).fill(NaN);
       const y = this.arena.alloc(outLen * 4);
       temps.push(y);
+      if (poisonInput) new Float32Array(this.memory.buffer, y, outLen).fill(NaN);
       const blocks = this.arena.alloc(BLOCK_BYTES * threads);
       temps.push(blocks);
       const s = this.arena.alloc(scratch * threads);
@@ -427,6 +430,18 @@ export class Engine {
           copied = ng * nrb + rb1;
         }
       };
+      // Depthwise and scatter items each own whole output planes, in item order (depthwise: one
+      // channel of one image; scatter: the channels of one group of one image), so finished items
+      // [0, k) have written the first k * planesPerItem planes: copied out while the rest computes.
+      const planesPerItem = name === 'depthwise' ? 1 : name === 'scatter' ? coutg : 0;
+      const planeFloats = info.oh * info.ow;
+      let copiedPlanes = 0;
+      const copyPlanes = (end: number, last: boolean) => {
+        if ((end - copiedPlanes) * planeFloats < (last ? 1 : MIN_RUN_FLOATS)) return;
+        const at = copiedPlanes * planeFloats, to = end * planeFloats;
+        out!.set(new Float32Array(this.memory.buffer, y + at * 4, to - at), at);
+        copiedPlanes = end;
+      };
       // Input steps: `stepRows` rows of every channel of one image at a time, image after image.
       const perImage = Math.ceil(info.h / stepRows);
       const inputSteps = info.n * perImage;
@@ -434,9 +449,11 @@ export class Engine {
         const r0 = (step % perImage) * stepRows;
         this.writeInputRows(x, info, input, plane, Math.floor(step / perImage), r0, Math.min(info.h, r0 + stepRows));
       };
-      // A band reads input rows up to (its last output row + padding) / stride: kernel row 0 reaches furthest.
+      // A band reads input rows up to (its last output row + padding) / stride: kernel row 0 reaches
+      // furthest. The other paths number their items image by image, and an item reads only its
+      // image (but all of its rows).
       const need = (item: number) => {
-        if (!perBand) return inputSteps;
+        if (!perBand) return (Math.floor(item / (items / info.n)) + 1) * perImage;
         const band = Math.floor(item / perBand), rb = band % nrb;
         const n = Math.floor(Math.floor(band / nrb) / info.groups);
         const lastRow = Math.min(info.h - 1, Math.floor((Math.min(info.oh, (rb + 1) * bandRows) - 1 + info.ph) / info.sh));
@@ -444,12 +461,16 @@ export class Engine {
       };
       return {
         path: name, params: blocks, items, inputSteps, copyInput, need, free, allocOutput,
-        copyDone: (done: number) => { if (perBand) copyBands(Math.floor(done / perBand), false); },
+        copyDone: (done: number) => {
+          if (perBand) copyBands(Math.floor(done / perBand), false);
+          else if (planesPerItem) copyPlanes(done * planesPerItem, false);
+        },
         finish: () => {
           try {
             allocOutput();
-            if (!perBand) out!.set(new Float32Array(this.memory.buffer, y, outLen));
-            else copyBands(bands, true);
+            if (perBand) copyBands(bands, true);
+            else if (planesPerItem) copyPlanes(info.n * info.cout, true);
+            else out!.set(new Float32Array(this.memory.buffer, y, outLen));
             return out!;
           } finally {
             free();

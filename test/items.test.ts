@@ -1,8 +1,9 @@
 // Work items are independent: threads claim them in any order, so every path must give the
 // reference result when its items run last to first, one call each (a write past an item's own
 // part of the output, later overwritten in the usual order, shows up here). Each item must also
-// give it when it runs as soon as the input rows it says it needs are copied. And packing a weight
-// larger than one stage, in steps that end inside a group, at the default stage size.
+// give it when it runs as soon as the input rows it says it needs are copied, and when the output
+// is copied out as items finish, in order. And packing a weight larger than one stage, in steps
+// that end inside a group, at the default stage size.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tensor, convTranspose2d, convTranspose2dReference, init } from '../src/index.js';
@@ -12,11 +13,14 @@ import { type ConvInfo, convInfo, type ConvTranspose2dOptions } from '../src/sha
 import { currentEngine } from '../src/state.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
 
-interface Case { name: string; x: number[]; w: number[]; options: ConvTranspose2dOptions; path: string; force?: 'columns' }
+interface Case { name: string; x: number[]; w: number[]; options: ConvTranspose2dOptions; path: string; force?: 'columns' | 'scatter' }
 
 const cases: Case[] = [
   { name: 'depthwise k4s2p1, odd rows', x: [2, 6, 7, 8], w: [6, 1, 4, 4], options: { stride: 2, padding: 1, groups: 6 }, path: 'depthwise' },
   { name: 'depthwise k4s2p1 op1', x: [1, 3, 4, 8], w: [3, 2, 4, 4], options: { stride: 2, padding: 1, outputPadding: [0, 1], groups: 3 }, path: 'depthwise' },
+  // planes of 44 x 38 = 1,672 floats: copied out one by one as their items finish
+  { name: 'depthwise k3s2 planes over 1,024 floats', x: [2, 5, 22, 19], w: [5, 1, 3, 3], options: { stride: 2, padding: 1, outputPadding: 1, groups: 5 }, path: 'depthwise' },
+  { name: 'scatter forced, groups, 3 planes of 1,024 floats an item', x: [2, 4, 16, 16], w: [4, 3, 2, 2], options: { stride: 2, groups: 2 }, path: 'scatter', force: 'scatter' },
   { name: 'subconv k3s2p1op1', x: [2, 12, 9, 10], w: [12, 11, 3, 3], options: { stride: 2, padding: 1, outputPadding: 1 }, path: 'subconv' },
   { name: 'subconv k2s2 groups', x: [1, 8, 7, 9], w: [8, 6, 2, 2], options: { stride: 2, groups: 2 }, path: 'subconv' },
   { name: 'columns k4s2p1', x: [2, 20, 6, 11], w: [20, 2, 4, 4], options: { stride: 2, padding: 1 }, path: 'columns' },
@@ -49,6 +53,28 @@ function streamed(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeigh
   return call.finish();
 }
 
+/**
+ * Runs a call's items first to last and, after each, copies out what the finished items completed
+ * (copyDone), as the calling thread does between its chunks; both buffers start as NaN, so a part
+ * copied out before its item wrote it stays NaN.
+ */
+function copiedAsDone(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeights): Float32Array {
+  const old = setPoisonInput(true);
+  let call;
+  try {
+    call = engine.prepareThreaded(info, x.data, packed, 1, () => 1, 1);
+  } finally {
+    setPoisonInput(old);
+  }
+  for (let s = 0; s < call.inputSteps; s++) call.copyInput(s);
+  call.allocOutput();
+  for (let i = 0; i < call.items; i++) {
+    engine.run(call.path, call.params, i, i + 1);
+    call.copyDone(i + 1);
+  }
+  return call.finish();
+}
+
 for (const variant of variantsUnderTest()) {
   describe(`work items in reverse order, ${variant}`, () => {
     for (const c of cases) {
@@ -75,6 +101,7 @@ for (const variant of variantsUnderTest()) {
             for (let i = call.items - 1; i >= 0; i--) engine.run(call.path, call.params, i, i + 1);
             expectClose(call.finish(), want, c.name);
             expectClose(streamed(engine, info, x, packed), want, `${c.name}, streamed`);
+            expectClose(copiedAsDone(engine, info, x, packed), want, `${c.name}, copied out as items finish`);
           } finally {
             engine.release(packed);
           }
