@@ -1,0 +1,35 @@
+// The threads policy (src/split.ts): how much work a call is counted as, and which calls are
+// worth spreading over threads.
+import { describe, expect, it } from 'vitest';
+import { convInfo } from '../src/shape.js';
+import { MIN_THREADED_MACS, multiplyAdds, worthThreads } from '../src/split.js';
+
+const layer = (x: number[], w: number[], options = {}) => convInfo(x, w, options);
+
+describe('multiplyAdds', () => {
+  it('counts every input pixel times every tap of each output channel of its group', () => {
+    // the worked example: 6 input pixels x 3 channels x 16 taps
+    expect(multiplyAdds(layer([1, 1, 2, 3], [1, 3, 4, 4]))).toBe(288);
+    // DCGAN's first layer, a 1x1 input: 100 x 512 x 16 (not 16 taps for each of the 16 output pixels)
+    expect(multiplyAdds(layer([1, 100, 1, 1], [100, 512, 4, 4]))).toBe(819_200);
+    // dcgan-3, stride 2: 256 x 128 x 64 pixels x 16 taps (4 per output pixel)
+    expect(multiplyAdds(layer([1, 256, 8, 8], [256, 128, 4, 4], { stride: 2, padding: 1 }))).toBe(33_554_432);
+    // groups and batch: 2 images x 6 channels x 2 output channels of each group x 35 pixels x 12 taps
+    expect(multiplyAdds(layer([2, 6, 5, 7], [6, 2, 3, 4], { groups: 3 }))).toBe(2 * 6 * 2 * 35 * 12);
+  });
+});
+
+describe('worthThreads', () => {
+  it('spreads calls from MIN_THREADED_MACS multiply-adds, on more than one thread', () => {
+    const dcgan1 = layer([1, 100, 1, 1], [100, 512, 4, 4]);
+    expect(worthThreads(dcgan1, 2)).toBe(true);
+    expect(worthThreads(dcgan1, 1)).toBe(false);
+    // a 1x1 input layer of 204,800 multiply-adds (~0.05 ms) runs on the calling thread
+    expect(worthThreads(layer([1, 100, 1, 1], [100, 128, 4, 4]), 2)).toBe(false);
+    // the bench's depthwise layer: 64 channels of 32x32, 16 taps each
+    expect(worthThreads(layer([1, 64, 32, 32], [64, 1, 4, 4], { stride: 2, padding: 1, groups: 64 }), 2)).toBe(true);
+    expect(worthThreads(layer([1, 64, 16, 16], [64, 1, 4, 4], { stride: 2, padding: 1, groups: 64 }), 2)).toBe(false);
+    expect(MIN_THREADED_MACS).toBeGreaterThan(204_800);
+    expect(MIN_THREADED_MACS).toBeLessThanOrEqual(819_200);
+  });
+});
