@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { compare, describe, flops, loadShapes, makeData, repoRoot, type BenchShape } from './shapes.js';
 import { makeOrtRunner, type OrtRunner } from './peers/ort.js';
+import { startBusy, type Busy } from './busy.js';
 import { loadTf, makeTfRunner, tfInfo, tfUnsupported } from './peers/tfjs.js';
 import { measurePeaks } from './peak/run.js';
 import { consoleTable, geomeans, gflops, ratio, writeReport, type Cell, type Engine, type ShapeResult } from './report.js';
@@ -220,8 +221,16 @@ async function child(shapes: BenchShape[], n: number, quick: boolean, withOurs: 
       if (r.moduleAsync) runners.push({ id: 'oursModuleAsync', label: `ours module async ${n}t`, fn: r.moduleAsync });
     }
     runners.push({ id: `ort${n}`, label: `ORT wasm ${n}t`, fn: () => ort.run() });
+    // On the heavy layers, the one-thread call with the other core running it too: what a split
+    // call can reach on this machine (bench/busy.ts).
+    let busy: Busy | null = null;
+    if (threaded && n === 2 && TARGET_SET.includes(s.name.split(' ')[0])) {
+      busy = await startBusy(s, data, variant, ours.makeOursRunners(s, data).module);
+      runners.push({ id: 'busy', label: 'ours module (threads build, sync), other core busy', fn: busy.run });
+    }
     const cells = runners.length > 1 ? await measureInterleaved(runners, quick) : { [`ort${n}`]: await measure(() => ort.run(), quick) };
     report.shapes[s.name] = { cells, check };
+    await busy?.stop();
     await ort.release();
   }
   if (ours) await ours.disposeOurs();
@@ -414,7 +423,7 @@ async function main(): Promise<number> {
     notes.push(`ORT wasm ${args.threads[0]}t ran in the same process as "ours" and "ours module" (our one-thread build), interleaved with them; ORT wasm ${args.threads.slice(1).map((t) => `${t}t`).join(', ')} ran in a child process afterwards (ORT fixes numThreads at its first session)${asyncThreads ? `, interleaved there with our calls on init({ threads: ${asyncThreads} })` : ''}.`);
   }
   if (asyncThreads) {
-    notes.push(`"ours async ${asyncThreads}t" is convTranspose2dAsync over the workers of init({ threads: ${asyncThreads} }) (packs the weights every call, on the calling thread); "ours module async ${asyncThreads}t" is ConvTranspose2d.forwardAsync (weights packed once, as in an ORT session). Their speedup is over the same calls made synchronously in the same child process (the threads build on one thread).`);
+    notes.push(`"ours async ${asyncThreads}t" is convTranspose2dAsync over the workers of init({ threads: ${asyncThreads} }) (packs the weights every call, on the calling thread); "ours module async ${asyncThreads}t" is ConvTranspose2d.forwardAsync (weights packed once, as in an ORT session). Their speedup is over the same calls made synchronously in the same child process (the threads build on one thread). On the heavy layers the child also times the one-thread module call while a worker with its own one-thread engine runs the same layer nonstop on the other core ("other core busy"): a split call has both cores do this work, so 2 x the one-thread time alone ÷ that time is the speedup a perfect split could reach at that moment (bench/busy.ts).`);
   }
   for (const r of results) for (const [id, c] of Object.entries(r.cells)) {
     if (c.kind === 'error') notes.push(`${r.shape.name}, ${id}: error: ${c.why}`);
@@ -444,10 +453,16 @@ async function main(): Promise<number> {
       }).filter(Boolean);
       return m.length ? m.join(', ') : '';
     };
+    // 2 x the one-thread call alone / the same call with the other core busy (bench/busy.ts)
+    const ceiling = heavy.map((r) => {
+      const x = ratio(r.cells.busy, r.cells.oursModuleT), y = ratio(r.cells.busy, r.cells.oursModuleT, true);
+      return x === null ? '' : `${r.shape.name.split(' ')[0]} ${(2 * x).toFixed(2)}x (${y === null ? '?' : (2 * y).toFixed(2)}x)`;
+    }).filter(Boolean).join(', ');
     const lines: [string, string][] = [
       ['ours module / ORT wasm 1t', pair('oursModule', 'ort1')],
       [`ours module async ${asyncThreads}t / ORT wasm ${asyncThreads}t`, asyncThreads ? pair('oursModuleAsync', `ort${asyncThreads}`) : ''],
       [`ours module async ${asyncThreads}t / ours module (thread speedup)`, asyncThreads ? pair('oursModuleAsync', 'oursModuleT') : ''],
+      ['what a perfect 2-thread split could reach here (2 x ours module alone ÷ ours module with the other core busy)', ceiling],
     ];
     for (const [label, text] of lines) {
       if (!text) continue;
