@@ -51,9 +51,20 @@ export function multiplyAdds(info: ConvInfo): number {
   return info.n * info.cin * (info.cout / info.groups) * info.h * info.w * info.kh * info.kw;
 }
 
+/**
+ * Multiply-adds per output value below which a call needs LOW_INTENSITY_FACTOR times the usual
+ * work to go to the workers. Such calls (depthwise layers: 4 for k4 s2) spend much of their time
+ * copying the output out, which only the calling thread can do: on 2 threads, depthwise layers of
+ * about 1 M multiply-adds ran at 0.83x-1.40x their one-thread time, of 2 M at 1.00x-1.33x, of
+ * 4 M at 1.19x-1.29x. Every other bench layer does 100 or more.
+ */
+const LOW_INTENSITY = 16;
+const LOW_INTENSITY_FACTOR = 3;
+
 /** Whether spreading this call over `threads` threads is expected to beat the calling thread alone. */
 export function worthThreads(info: ConvInfo, threads: number): boolean {
-  return threads > 1 && multiplyAdds(info) >= minMacs;
+  const macs = multiplyAdds(info), outputs = info.n * info.cout * info.oh * info.ow;
+  return threads > 1 && macs >= (macs < LOW_INTENSITY * outputs ? LOW_INTENSITY_FACTOR * minMacs : minMacs);
 }
 
 /** Weights up to this size stay in a core's cache however the items are cut (L2 is 0.5 to 2 MiB). */

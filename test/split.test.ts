@@ -26,10 +26,19 @@ describe('worthThreads', () => {
     expect(worthThreads(dcgan1, 1)).toBe(false);
     // a 1x1 input layer of 204,800 multiply-adds (~0.05 ms) runs on the calling thread
     expect(worthThreads(layer([1, 100, 1, 1], [100, 128, 4, 4]), 2)).toBe(false);
-    // the bench's depthwise layer: 64 channels of 32x32, 16 taps each
-    expect(worthThreads(layer([1, 64, 32, 32], [64, 1, 4, 4], { stride: 2, padding: 1, groups: 64 }), 2)).toBe(true);
-    expect(worthThreads(layer([1, 64, 16, 16], [64, 1, 4, 4], { stride: 2, padding: 1, groups: 64 }), 2)).toBe(false);
     expect(MIN_THREADED_MACS).toBeGreaterThan(204_800);
     expect(MIN_THREADED_MACS).toBeLessThanOrEqual(819_200);
+  });
+
+  it('asks three times the work of calls doing under 16 multiply-adds per output value (depthwise)', () => {
+    const depthwise = (c: number, hw: number) => layer([1, c, hw, hw], [c, 1, 4, 4], { stride: 2, padding: 1, groups: c });
+    // 4 multiply-adds per output value: the bench's layer (64 channels of 32x32, 1,048,576) stays
+    // on the calling thread, 64 channels of 64x64 (4,194,304) go to the workers
+    expect(multiplyAdds(depthwise(64, 32))).toBe(1_048_576);
+    expect(worthThreads(depthwise(64, 32), 2)).toBe(false);
+    expect(worthThreads(depthwise(32, 64), 2)).toBe(false);
+    expect(worthThreads(depthwise(64, 64), 2)).toBe(true);
+    // the same work with 4 input channels per group (16 per output value) goes to the workers
+    expect(worthThreads(layer([1, 64, 16, 16], [64, 4, 4, 4], { stride: 2, padding: 1, groups: 16 }), 2)).toBe(true);
   });
 });
