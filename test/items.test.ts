@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tensor, convTranspose2d, convTranspose2dReference, init } from '../src/index.js';
 import { choosePath, forcePath, layoutOf, setScatterMacs } from '../src/plan.js';
-import { type Engine, type PackedWeights, setPoisonInput } from '../src/engine.js';
+import { type Engine, type PackedWeights, type ThreadedCall, setPoisonInput } from '../src/engine.js';
 import { type ConvInfo, convInfo, type ConvTranspose2dOptions } from '../src/shape.js';
 import { currentEngine } from '../src/state.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
@@ -28,18 +28,22 @@ const cases: Case[] = [
   { name: 'gemv 1x1 input', x: [3, 9, 1, 1], w: [9, 7, 4, 3], options: { stride: 2, padding: [1, 0] }, path: 'gemv' },
 ];
 
+/** A call laid out with one phase row per item and one input row per step, its buffers all NaN. */
+function poisoned(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeights): ThreadedCall {
+  const old = setPoisonInput(true);
+  try {
+    return engine.prepareThreaded(info, x.data, packed, 1, () => 1, 1);
+  } finally {
+    setPoisonInput(old);
+  }
+}
+
 /**
  * Runs a call as workers may: one input row per copy step, every row not yet copied NaN, and each
  * item (last to first among those ready) as soon as the steps it says it needs are copied.
  */
 function streamed(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeights): Float32Array {
-  const old = setPoisonInput(true);
-  let call;
-  try {
-    call = engine.prepareThreaded(info, x.data, packed, 1, () => 1, 1);
-  } finally {
-    setPoisonInput(old);
-  }
+  const call = poisoned(engine, info, x, packed);
   const ran = new Set<number>();
   for (let s = 0; s <= call.inputSteps; s++) {
     if (s > 0) call.copyInput(s - 1);
@@ -59,13 +63,7 @@ function streamed(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeigh
  * copied out before its item wrote it stays NaN.
  */
 function copiedAsDone(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeights): Float32Array {
-  const old = setPoisonInput(true);
-  let call;
-  try {
-    call = engine.prepareThreaded(info, x.data, packed, 1, () => 1, 1);
-  } finally {
-    setPoisonInput(old);
-  }
+  const call = poisoned(engine, info, x, packed);
   for (let s = 0; s < call.inputSteps; s++) call.copyInput(s);
   call.allocOutput();
   for (let i = 0; i < call.items; i++) {
