@@ -49,16 +49,16 @@ export function setStageChannels(channels: number): number {
   return old;
 }
 
-let poisonInput = false;
+let poisonBuffers = false;
 
 /**
  * Tests: prepareThreaded() fills the input and output buffers with NaN, so that an item run
  * before the input rows it reads are in gives NaN, and so does a part of the output copied out
  * before its item wrote it, whatever the buffers held before.
  */
-export function setPoisonInput(on: boolean): boolean {
-  const old = poisonInput;
-  poisonInput = on;
+export function setPoisonBuffers(on: boolean): boolean {
+  const old = poisonBuffers;
+  poisonBuffers = on;
   return old;
 }
 
@@ -382,10 +382,10 @@ export class Engine {
     try {
       const x = this.arena.alloc(this.inputBytes(info, plane));
       temps.push(x);
-      if (poisonInput) new Float32Array(this.memory.buffer, x, this.inputBytes(info, plane) >> 2).fill(NaN);
+      if (poisonBuffers) new Float32Array(this.memory.buffer, x, this.inputBytes(info, plane) >> 2).fill(NaN);
       const y = this.arena.alloc(outLen * 4);
       temps.push(y);
-      if (poisonInput) new Float32Array(this.memory.buffer, y, outLen).fill(NaN);
+      if (poisonBuffers) new Float32Array(this.memory.buffer, y, outLen).fill(NaN);
       const blocks = this.arena.alloc(BLOCK_BYTES * threads);
       temps.push(blocks);
       const s = this.arena.alloc(scratch * threads);

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tensor, convTranspose2d, convTranspose2dReference, init } from '../src/index.js';
 import { choosePath, forcePath, layoutOf, setScatterMacs } from '../src/plan.js';
-import { type Engine, type PackedWeights, type ThreadedCall, setPoisonInput } from '../src/engine.js';
+import { type Engine, type PackedWeights, type ThreadedCall, setPoisonBuffers } from '../src/engine.js';
 import { type ConvInfo, convInfo, type ConvTranspose2dOptions } from '../src/shape.js';
 import { currentEngine } from '../src/state.js';
 import { expectClose, randomData, variantsUnderTest } from './helpers.js';
@@ -30,11 +30,11 @@ const cases: Case[] = [
 
 /** A call laid out with one phase row per item and one input row per step, its buffers all NaN. */
 function poisoned(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeights): ThreadedCall {
-  const old = setPoisonInput(true);
+  const old = setPoisonBuffers(true);
   try {
     return engine.prepareThreaded(info, x.data, packed, 1, () => 1, 1);
   } finally {
-    setPoisonInput(old);
+    setPoisonBuffers(old);
   }
 }
 

@@ -16,7 +16,7 @@ import {
 } from '../src/index.js';
 import { currentEngine } from '../src/state.js';
 import { poolOf, setInputStepDelay } from '../src/pool.js';
-import { setPoisonInput } from '../src/engine.js';
+import { setPoisonBuffers } from '../src/engine.js';
 import { setInputStepBytes, setMinThreadedMacs } from '../src/split.js';
 import { choosePath, forcePath, setScatterMacs } from '../src/plan.js';
 import { convInfo } from '../src/shape.js';
@@ -112,7 +112,7 @@ for (const variant of variantsUnderTest()) {
     it('workers start on the first input rows while the rest is copied (slow, NaN-filled steps)', async () => {
       // One input row a step, 1 ms apart, the rows not yet copied NaN: an item that ran
       // before the rows it reads were in would give NaN.
-      const oldBytes = setInputStepBytes(1), oldDelay = setInputStepDelay(1), oldPoison = setPoisonInput(true);
+      const oldBytes = setInputStepBytes(1), oldDelay = setInputStepDelay(1), oldPoison = setPoisonBuffers(true);
       try {
         for (const [i, s] of shapes.entries()) {
           const { x, w, b, options } = makeCall(s, 40 + i);
@@ -122,7 +122,7 @@ for (const variant of variantsUnderTest()) {
       } finally {
         setInputStepBytes(oldBytes);
         setInputStepDelay(oldDelay);
-        setPoisonInput(oldPoison);
+        setPoisonBuffers(oldPoison);
       }
     });
 
