@@ -21,9 +21,10 @@ export async function startBusy(shape: BenchShape, data: ShapeData, variant: str
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the busy worker exited with ${code}`)));
   });
-  failed.catch(() => {});
+  let dead = false;
+  failed.catch(() => { dead = true; });
   const ready = (async () => {
-    while (ctl[1] !== 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (ctl[1] !== 1 && !dead) await new Promise((resolve) => setTimeout(resolve, 5));
   })();
   await Promise.race([ready, failed]);
   let last = 0;
@@ -38,9 +39,12 @@ export async function startBusy(shape: BenchShape, data: ShapeData, variant: str
         Atomics.add(wake, 0, 1);
         Atomics.notify(wake, 0);
       }
-      forward();
-      last = Date.now();
-      ctl[0] = last + 20;
+      try {
+        forward();
+      } finally {
+        last = Date.now();
+        ctl[0] = last + 20;
+      }
     },
     async stop() {
       ctl[0] = -1;
