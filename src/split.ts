@@ -55,7 +55,7 @@ export function multiplyAdds(info: ConvInfo): number {
  * Multiply-adds per output value below which a call needs LOW_INTENSITY_FACTOR times the usual
  * work to go to the workers. Such calls (depthwise layers: 4 for k4 s2) spend much of their time
  * copying the output out, which only the calling thread can do: on 2 threads, depthwise layers of
- * about 1 M multiply-adds ran at 0.83x-1.40x their one-thread time, of 2 M at 1.00x-1.33x, of
+ * about 1 M multiply-adds ran at 0.68x-1.40x their one-thread time, of 2 M at 1.00x-1.33x, of
  * 4 M at 1.19x-1.29x. Every other bench layer does 100 or more.
  */
 const LOW_INTENSITY = 16;
