@@ -90,7 +90,7 @@ function createMemory(shared: boolean): WebAssembly.Memory {
 /** Bytes of one parameter block (each thread of a threaded call has its own). */
 export const BLOCK_BYTES = P_SLOTS * 4;
 
-/** Floats per channel below which a threaded call waits for more finished bands before copying them out. */
+/** Floats per run (a channel's rows, or whole planes) below which a threaded call waits for more finished output before copying it out. */
 const MIN_RUN_FLOATS = 1024;
 
 /**
@@ -109,7 +109,7 @@ export interface ThreadedCall {
   readonly inputSteps: number;
   /** Copies input step `step`: the steps run over images, and within an image over its rows in order. */
   copyInput(step: number): void;
-  /** How many input steps item `item` needs copied before it may run (every step on paths without bands). */
+  /** How many input steps item `item` needs copied before it may run (on paths without bands: its whole image). */
   need(item: number): number;
   /**
    * Allocates the JavaScript output array (resultArray: not zeroed where that is possible), while

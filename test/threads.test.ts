@@ -128,7 +128,7 @@ for (const variant of variantsUnderTest()) {
 
     it('large results are fresh arrays of their own, written in full (not zeroed first where Buffer exists)', async () => {
       // Outputs of 66K-262K floats (over resultArray's threshold) on the banded paths (subconv,
-      // columns) and one that is copied out whole (depthwise), two different inputs in turn: an
+      // columns) and one copied out plane by plane (depthwise), two different inputs in turn: an
       // element left unwritten would show the other call's value.
       const seen = new Set<ArrayBufferLike>();
       const large: [Shape, string, number[]][] = [
