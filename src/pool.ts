@@ -3,13 +3,15 @@
 //
 // Coordination is through a small control block (worker.ts) with Atomics: the pool writes the
 // job, bumps SEQ and notifies; every thread, the calling one included, claims chunks of work items
-// with compare-and-swap on NEXT and counts them in DONE. The calling thread then waits for the
+// with compare-and-swap on NEXT and counts them in DONE (pairs of items while many are left, then
+// single ones: leadChunks in split.ts). The calling thread then waits for the
 // chunks still running elsewhere: it polls for up to 2 ms (about one large chunk), then sleeps in
 // Atomics.wait where the thread may block (Node), else waits asynchronously (Atomics.waitAsync).
 // Work items write disjoint parts of the output, so no other locking is needed.
 import { BLOCK_BYTES, Engine, ThreadedCall } from './engine.js';
 import { Thread, spawnThread } from './spawn.js';
-import { C, CONTROL_SLOTS, MAX_FLAGS, NOT_READY, WorkerReply } from './worker.js';
+import { leadChunks } from './split.js';
+import { C, CONTROL_SLOTS, MAX_FLAGS, NOT_READY, WorkerReply, chunkStart } from './worker.js';
 
 /**
  * Busy-poll iterations a worker spends on SEQ after a job before sleeping in Atomics.wait
@@ -190,7 +192,9 @@ export class Pool {
     if (call.items <= 0) return;
     const ctl = this.ctl;
     const chunk = Math.ceil(call.items / (NOT_READY - 1));
-    const chunks = Math.ceil(call.items / chunk);
+    const { lead, leads } = leadChunks(call.items, this.threads, chunk);
+    const chunks = leads + Math.ceil((call.items - leads * lead) / chunk);
+    const start = (k: number) => chunkStart(k, lead, leads, chunk);
     this.tag = (this.tag + 1) & 0x7fff;
     const tag = this.tag << 16;
     this.workerError = null;
@@ -199,6 +203,8 @@ export class Pool {
     Atomics.store(ctl, C.PARAMS, call.params | 0);
     Atomics.store(ctl, C.CHUNKS, chunks);
     Atomics.store(ctl, C.CHUNK, chunk);
+    Atomics.store(ctl, C.LEAD, lead);
+    Atomics.store(ctl, C.LEADS, leads);
     Atomics.store(ctl, C.ITEMS, call.items);
     Atomics.store(ctl, C.DONE, 0);
     Atomics.store(ctl, C.ERROR, 0);
@@ -208,7 +214,7 @@ export class Pool {
     for (let k = 0; k < flagged; k++) {
       Atomics.store(ctl, C.FLAGS + k, 0);
       let need = 0;
-      for (let i = k * chunk; i < Math.min(call.items, (k + 1) * chunk); i++) need = Math.max(need, call.need(i));
+      for (let i = start(k); i < Math.min(call.items, start(k + 1)); i++) need = Math.max(need, call.need(i));
       Atomics.store(ctl, C.NEED + k, need);
     }
     Atomics.store(ctl, C.NEXT, tag);
@@ -238,7 +244,7 @@ export class Pool {
       if ((v & ~0xffff) !== tag || k >= chunks) break;
       if (Atomics.compareExchange(ctl, C.NEXT, v, v + 1) !== v) continue;
       try {
-        this.engine.run(call.path, call.params, k * chunk, Math.min(call.items, (k + 1) * chunk));
+        this.engine.run(call.path, call.params, start(k), Math.min(call.items, start(k + 1)));
       } catch (e) {
         mine ??= e;
       }
@@ -248,7 +254,7 @@ export class Pool {
       const before = finished;
       while (finished < flagged && Atomics.load(ctl, C.FLAGS + finished)) finished++;
       try {
-        if (finished > before) call.copyDone(Math.min(call.items, finished * chunk));
+        if (finished > before) call.copyDone(Math.min(call.items, start(finished)));
       } catch (e) {
         mine = e; // and still wait below: the workers use the call's buffers until they are done
       }

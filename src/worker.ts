@@ -30,6 +30,8 @@ export const C = {
   SPIN: 11,
   /** Input steps of the job copied so far, and all of them (see NEED). */
   READY: 12, STEPS: 13,
+  /** The first LEADS chunks have LEAD items each, later ones CHUNK (see chunkStart). */
+  LEAD: 14, LEADS: 15,
   /**
    * First of MAX_FLAGS slots, one per chunk: set to 1 when the chunk is finished (the pool clears
    * them per job), so the calling thread can copy out finished parts while the rest computes.
@@ -44,6 +46,11 @@ export const C = {
 export const CONTROL_SLOTS = C.NEED + MAX_FLAGS;
 /** Chunk index meaning "job not published yet"; jobs have fewer chunks than this. */
 export const NOT_READY = 0xffff;
+
+/** First item of chunk k: the first `leads` chunks have `lead` items each, later ones `chunk`. */
+export function chunkStart(k: number, lead: number, leads: number, chunk: number): number {
+  return k <= leads ? k * lead : leads * lead + (k - leads) * chunk;
+}
 
 /** What the pool posts to a worker once, after which the worker only reads the control block. */
 export interface WorkerSetup {
@@ -102,6 +109,8 @@ export function workerMain(host: Host, c: typeof C, notReady: number, maxFlags: 
       const p = (Atomics.load(ctl, c.PARAMS) >>> 0) + index * setup.blockBytes;
       const chunks = Atomics.load(ctl, c.CHUNKS), chunk = Atomics.load(ctl, c.CHUNK);
       const items = Atomics.load(ctl, c.ITEMS);
+      const lead = Atomics.load(ctl, c.LEAD), leads = Atomics.load(ctl, c.LEADS);
+      const start = (k: number) => (k <= leads ? k * lead : leads * lead + (k - leads) * chunk); // as chunkStart
       for (;;) {
         const v = Atomics.load(ctl, c.NEXT);
         const k = v & 0xffff;
@@ -110,7 +119,7 @@ export function workerMain(host: Host, c: typeof C, notReady: number, maxFlags: 
         const need = k < maxFlags ? Atomics.load(ctl, c.NEED + k) : Atomics.load(ctl, c.STEPS);
         while (Atomics.load(ctl, c.READY) < need); // the calling thread is copying: a short wait
         try {
-          run(p, k * chunk, Math.min(items, (k + 1) * chunk));
+          run(p, start(k), Math.min(items, start(k + 1)));
         } catch (e) {
           if (Atomics.compareExchange(ctl, c.ERROR, 0, index + 1) === 0) {
             host.post({ type: 'error', message: `worker ${index}: ${String(e)}` });

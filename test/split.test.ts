@@ -2,7 +2,8 @@
 // worth spreading over threads.
 import { describe, expect, it } from 'vitest';
 import { convInfo } from '../src/shape.js';
-import { MIN_THREADED_MACS, multiplyAdds, worthThreads } from '../src/split.js';
+import { MIN_THREADED_MACS, leadChunks, multiplyAdds, worthThreads } from '../src/split.js';
+import { chunkStart } from '../src/worker.js';
 
 const layer = (x: number[], w: number[], options = {}) => convInfo(x, w, options);
 
@@ -40,5 +41,41 @@ describe('worthThreads', () => {
     expect(worthThreads(depthwise(64, 64), 2)).toBe(true);
     // the same work with 4 input channels per group (16 per output value) goes to the workers
     expect(worthThreads(layer([1, 64, 16, 16], [64, 4, 4, 4], { stride: 2, padding: 1, groups: 16 }), 2)).toBe(true);
+  });
+});
+
+describe('leadChunks', () => {
+  const starts = (items: number, threads: number, unit = 1) => {
+    const { lead, leads } = leadChunks(items, threads, unit);
+    const out: number[] = [];
+    for (let k = 0; chunkStart(k, lead, leads, unit) < items; k++) out.push(chunkStart(k, lead, leads, unit));
+    return out;
+  };
+
+  it('claims pairs of items while plenty are left, then the last threads x 2 items one by one', () => {
+    // 64 items on 2 threads (decoder, unet-up): 30 pairs, then 4 single items
+    expect(leadChunks(64, 2)).toEqual({ lead: 2, leads: 30 });
+    const s = starts(64, 2);
+    expect(s.length).toBe(34);
+    expect(s.slice(0, 3)).toEqual([0, 2, 4]);
+    expect(s.slice(-5)).toEqual([58, 60, 61, 62, 63]);
+    // an odd count: the single items take the remainder
+    expect(leadChunks(65, 2)).toEqual({ lead: 2, leads: 30 });
+    expect(starts(65, 2).slice(-6)).toEqual([58, 60, 61, 62, 63, 64]);
+  });
+
+  it('claims one item at a time when pairs would leave fewer than 16 claims per thread, or on one thread', () => {
+    expect(leadChunks(63, 2)).toEqual({ lead: 1, leads: 0 });
+    expect(leadChunks(8, 2)).toEqual({ lead: 1, leads: 0 }); // dcgan-3
+    expect(starts(8, 2)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(leadChunks(1000, 1)).toEqual({ lead: 1, leads: 0 });
+    expect(leadChunks(96, 3)).toEqual({ lead: 2, leads: 45 });
+  });
+
+  it('scales with the smallest claim of very large jobs', () => {
+    // unit 3: leading claims of 6 items, the last 14 (over 2 x 6) in claims of 3, the last one short
+    expect(leadChunks(200, 2, 3)).toEqual({ lead: 6, leads: 31 });
+    expect(starts(200, 2, 3).slice(-5)).toEqual([186, 189, 192, 195, 198]);
+    expect(starts(200, 2, 3).slice(0, 2)).toEqual([0, 6]);
   });
 });

@@ -17,8 +17,8 @@ import {
 import { currentEngine } from '../src/state.js';
 import { poolOf, setInputStepDelay } from '../src/pool.js';
 import { setPoisonBuffers } from '../src/engine.js';
-import { setInputStepBytes, setMinThreadedMacs } from '../src/split.js';
-import { choosePath, forcePath, setScatterMacs } from '../src/plan.js';
+import { leadChunks, rowsFor, setInputStepBytes, setMinThreadedMacs } from '../src/split.js';
+import { choosePath, forcePath, layoutOf, setScatterMacs } from '../src/plan.js';
 import { convInfo } from '../src/shape.js';
 import { expectClose, golden, optionsOf, randomData, variantsUnderTest } from './helpers.js';
 
@@ -52,6 +52,7 @@ const shapes: Shape[] = [
   { n: 2, cin: 64, cout: 3, h: 13, w: 10, k: 4, s: 2, p: 1, bias: true }, // few output channels (columns)
   { n: 1, cin: 12, cout: 12, h: 11, w: 13, k: 3, s: 1, p: 2, d: 2, g: 3 }, // dilated, groups
   { n: 1, cin: 7, cout: 5, h: 3, w: 2, k: 5, s: 3, p: 0, op: 2, bias: false }, // few items
+  { n: 1, cin: 6, cout: 7, h: 33, w: 5, k: 3, s: 2, p: 1, op: 1 }, // 66 items: claimed in pairs, then singly
 ];
 
 for (const variant of variantsUnderTest()) {
@@ -106,6 +107,22 @@ for (const variant of variantsUnderTest()) {
         const got = await convTranspose2dAsync(x, w, b, options);
         expectClose(got.data, convTranspose2dReference(x, w, b, options).data, JSON.stringify(s));
         expectClose(got.data, convTranspose2d(x, w, b, options).data, `${JSON.stringify(s)} vs one thread`);
+      }
+    });
+
+    it('a call of many items is claimed two items at a time, then one (the shapes above include one)', () => {
+      const s = shapes[shapes.length - 1];
+      const { x, w, b, options } = makeCall(s, 0);
+      const info = convInfo(x.shape, w.shape, options, [s.cout]);
+      const engine = currentEngine()!;
+      const packed = engine.pack(info, w.data, b!.data, layoutOf(choosePath(info)));
+      const call = engine.prepareThreaded(info, x.data, packed, 2, rowsFor(info, 2));
+      try {
+        expect(call.items).toBe(66); // one phase row per item: 2 row phases x 33 rows
+        expect(leadChunks(call.items, 2)).toEqual({ lead: 2, leads: 31 }); // 62 items in pairs, 4 single
+      } finally {
+        call.free();
+        engine.release(packed);
       }
     });
 
