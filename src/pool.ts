@@ -238,6 +238,15 @@ export class Pool {
     // The calling thread's share, with parameter block 0. Between its chunks it copies out what
     // every thread has finished so far (the chunks before the first unfinished one).
     let finished = 0;
+    const copyFinished = (all: boolean) => {
+      const before = finished;
+      while (finished < flagged && Atomics.load(ctl, C.FLAGS + finished)) finished++;
+      try {
+        if (finished > before || all) call.copyDone(Math.min(call.items, start(finished)), all);
+      } catch (e) {
+        mine = e; // and still wait below: the workers use the call's buffers until they are done
+      }
+    };
     for (;;) {
       const v = Atomics.load(ctl, C.NEXT);
       const k = v & 0xffff;
@@ -250,15 +259,11 @@ export class Pool {
       }
       if (k < MAX_FLAGS) Atomics.store(ctl, C.FLAGS + k, 1);
       Atomics.add(ctl, C.DONE, 1);
-      if (mine) continue;
-      const before = finished;
-      while (finished < flagged && Atomics.load(ctl, C.FLAGS + finished)) finished++;
-      try {
-        if (finished > before) call.copyDone(Math.min(call.items, start(finished)));
-      } catch (e) {
-        mine = e; // and still wait below: the workers use the call's buffers until they are done
-      }
+      if (!mine) copyFinished(false);
     }
+    // No items left to claim: before waiting for the other threads' last ones, copy out all that
+    // is finished, short runs too, so that only their last items' output is left for finish().
+    if (!mine) copyFinished(true);
 
     await this.waitDone(chunks);
     if (mine) throw mine;

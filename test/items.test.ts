@@ -59,7 +59,7 @@ function streamed(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeigh
 
 /**
  * Runs a call's items first to last and, after each, copies out what the finished items completed
- * (copyDone), as the calling thread does between its chunks; both buffers start as NaN, so a part
+ * (copyDone), as the calling thread does between its chunks and before its final wait; both buffers start as NaN, so a part
  * copied out before its item wrote it stays NaN.
  */
 function copiedAsDone(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeights): Float32Array {
@@ -68,7 +68,7 @@ function copiedAsDone(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedW
   call.allocOutput();
   for (let i = 0; i < call.items; i++) {
     engine.run(call.path, call.params, i, i + 1);
-    call.copyDone(i + 1);
+    call.copyDone(i + 1, i % 3 === 2); // short runs too every third item, as before a final wait
   }
   return call.finish();
 }
