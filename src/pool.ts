@@ -26,9 +26,16 @@ const WORKER_SPIN = 400_000;
  * as for a worker; in 12 of 12 A/B comparisons (4 layers, 3 runs) 2 ms of polling gave 2-7%
  * lower median 2-thread times than 0.05 ms.
  */
-const POLL_MS = 2;
+let pollMs = 2;
 /** How long it may then block in Atomics.wait (where allowed) before waiting asynchronously. */
-const BLOCK_MS = 50;
+let blockMs = 50;
+
+/** Test hook: sets how long the calling thread polls and then blocks (see above); returns the old values. */
+export function setWaitTimes(poll: number, block: number): [number, number] {
+  const old: [number, number] = [pollMs, blockMs];
+  [pollMs, blockMs] = [poll, block];
+  return old;
+}
 /** How long workers may take to start. */
 const START_MS = 20000;
 
@@ -165,7 +172,6 @@ export class Pool {
         this.queue.push(go);
       } else {
         this.busy = true;
-        this.workers.forEach((w) => w.keepAlive(true));
         go();
       }
     });
@@ -178,7 +184,6 @@ export class Pool {
       return;
     }
     this.busy = false;
-    this.workers.forEach((w) => w.keepAlive(false));
     this.idle?.();
     this.idle = null;
     this.drained = null;
@@ -274,20 +279,26 @@ export class Pool {
     const ctl = this.ctl;
     const t0 = performance.now();
     while (Atomics.load(ctl, C.DONE) < chunks) {
-      if (performance.now() - t0 > POLL_MS) break;
+      if (performance.now() - t0 > pollMs) break;
     }
     if (Atomics.load(ctl, C.DONE) >= chunks) return;
     Atomics.store(ctl, C.WAITING, 1);
+    let held = false;
     try {
       // Where this thread may block (Node's main thread; not a browser's), sleep until the workers
       // notify, leaving them the CPU; for long waits, and elsewhere, wait without blocking.
-      const until = performance.now() + BLOCK_MS;
+      const until = performance.now() + blockMs;
       while (canBlock() && performance.now() < until) {
         const done = Atomics.load(ctl, C.DONE);
         if (done >= chunks) return;
         if (this.broken) throw new Error(`the thread pool is broken: ${this.broken}`);
         Atomics.wait(ctl, C.DONE, done, 5);
       }
+      // Only here does a call leave the event loop with nothing of its own to wait for (a pending
+      // Atomics.waitAsync does not keep Node alive): the workers hold it open meanwhile. Idle
+      // workers, and those of a call running synchronously, do not (ref/unref cost 2-10 µs a call).
+      this.workers.forEach((w) => w.keepAlive(true));
+      held = true;
       const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
       for (;;) {
         const done = Atomics.load(ctl, C.DONE);
@@ -299,6 +310,7 @@ export class Pool {
       }
     } finally {
       Atomics.store(ctl, C.WAITING, 0);
+      if (held) this.workers.forEach((w) => w.keepAlive(false));
     }
   }
 

@@ -352,26 +352,36 @@ describe('dispose and fallback', () => {
     await dispose();
   });
 
-  it('a Node process exits by itself after dispose(), and with idle workers never disposed', async () => {
+  it('a Node process exits by itself after dispose(), and with idle workers never disposed; it stays up for a call waiting asynchronously', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'convt-threads-'));
     const lib = join(dir, 'lib.mjs');
-    await build({
-      entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
-      bundle: true, format: 'esm', platform: 'node', outfile: lib, logLevel: 'error',
-    });
-    const script = (disposeAtEnd: boolean) => `
-      import { init, convTranspose2dAsync, convTranspose2dReference, dispose, Tensor } from ${JSON.stringify(lib)};
+    // The library plus the hook that makes the calling thread wait asynchronously at once.
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(entry, `export * from ${JSON.stringify(fileURLToPath(new URL('../src/index.ts', import.meta.url)))};
+      export { setWaitTimes } from ${JSON.stringify(fileURLToPath(new URL('../src/pool.ts', import.meta.url)))};`);
+    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: lib, logLevel: 'error' });
+    const script = (disposeAtEnd: boolean, waitAsync = false) => `
+      import { init, convTranspose2dAsync, convTranspose2dReference, dispose, setWaitTimes, Tensor } from ${JSON.stringify(lib)};
       const r = await init({ threads: 2 });
+      ${waitAsync ? 'setWaitTimes(0, 0); // nothing but a pending Atomics.waitAsync until the worker is done' : ''}
       const x = new Tensor(new Float32Array(1 * 64 * 16 * 16).map((_, i) => Math.sin(i)), [1, 64, 16, 16]);
       const w = new Tensor(new Float32Array(64 * 32 * 16).map((_, i) => Math.cos(i)), [64, 32, 4, 4]);
+      // Whichever thread runs out of items first varies: over 40 calls of DCGAN's 256 > 128 layer
+      // (8 items of ~0.15 ms) the calling thread waits for the worker's last item in many.
+      const x3 = new Tensor(new Float32Array(256 * 64).fill(0.5), [1, 256, 8, 8]);
+      const w3 = new Tensor(new Float32Array(256 * 128 * 16).fill(0.25), [256, 128, 4, 4]);
+      for (let i = 0; i < ${waitAsync ? 40 : 0}; i++) {
+        const y3 = await convTranspose2dAsync(x3, w3, null, { stride: 2, padding: 1 });
+        if (y3.data[17 * 16 + 1] !== 0.5 * 0.25 * 256 * 4) throw new Error('wrong value ' + y3.data[17 * 16 + 1]);
+      }
       const y = await convTranspose2dAsync(x, w, null, { stride: 2, padding: 1 });
       const ref = convTranspose2dReference(x, w, null, { stride: 2, padding: 1 });
       const err = Math.max(...y.data.map((v, i) => Math.abs(v - ref.data[i])));
       ${disposeAtEnd ? 'await dispose();' : ''}
       console.log(JSON.stringify({ threads: r.threads, err }));`;
-    for (const disposeAtEnd of [true, false]) {
-      const file = join(dir, `main-${disposeAtEnd}.mjs`);
-      writeFileSync(file, script(disposeAtEnd));
+    for (const [disposeAtEnd, waitAsync] of [[true, false], [false, false], [false, true]]) {
+      const file = join(dir, `main-${disposeAtEnd}-${waitAsync}.mjs`);
+      writeFileSync(file, script(disposeAtEnd, waitAsync));
       const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });
       expect(run.signal, `${run.stderr}`).toBeNull(); // not killed by the timeout
       expect(run.status, run.stderr).toBe(0);
