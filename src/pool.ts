@@ -199,7 +199,7 @@ export class Pool {
     const chunk = Math.ceil(call.items / (NOT_READY - 1));
     const { lead, leads } = leadChunks(call.items, this.threads, chunk);
     const chunks = leads + Math.ceil((call.items - leads * lead) / chunk);
-    const start = (k: number) => chunkStart(k, lead, leads, chunk);
+    const start = (k: number) => chunkStart(k, lead, leads, chunk, call.items);
     this.tag = (this.tag + 1) & 0x7fff;
     const tag = this.tag << 16;
     this.workerError = null;
@@ -219,7 +219,7 @@ export class Pool {
     for (let k = 0; k < flagged; k++) {
       Atomics.store(ctl, C.FLAGS + k, 0);
       let need = 0;
-      for (let i = start(k); i < Math.min(call.items, start(k + 1)); i++) need = Math.max(need, call.need(i));
+      for (let i = start(k); i < start(k + 1); i++) need = Math.max(need, call.need(i));
       Atomics.store(ctl, C.NEED + k, need);
     }
     Atomics.store(ctl, C.NEXT, tag);
@@ -247,7 +247,7 @@ export class Pool {
       const before = finished;
       while (finished < flagged && Atomics.load(ctl, C.FLAGS + finished)) finished++;
       try {
-        if (finished > before || all) call.copyDone(Math.min(call.items, start(finished)), all);
+        if (finished > before || all) call.copyDone(start(finished), all);
       } catch (e) {
         mine = e; // and still wait below: the workers use the call's buffers until they are done
       }
@@ -258,7 +258,7 @@ export class Pool {
       if ((v & ~0xffff) !== tag || k >= chunks) break;
       if (Atomics.compareExchange(ctl, C.NEXT, v, v + 1) !== v) continue;
       try {
-        this.engine.run(call.path, call.params, start(k), Math.min(call.items, start(k + 1)));
+        this.engine.run(call.path, call.params, start(k), start(k + 1));
       } catch (e) {
         mine ??= e;
       }

@@ -47,9 +47,12 @@ export const CONTROL_SLOTS = C.NEED + MAX_FLAGS;
 /** Chunk index meaning "job not published yet"; jobs have fewer chunks than this. */
 export const NOT_READY = 0xffff;
 
-/** First item of chunk k: the first `leads` chunks have `lead` items each, later ones `chunk`. */
-export function chunkStart(k: number, lead: number, leads: number, chunk: number): number {
-  return k <= leads ? k * lead : leads * lead + (k - leads) * chunk;
+/**
+ * First item of chunk k (of `items`; past the last chunk, `items`): the first `leads` chunks have
+ * `lead` items each, later ones `chunk`. So chunk k runs items [chunkStart(k), chunkStart(k + 1)).
+ */
+export function chunkStart(k: number, lead: number, leads: number, chunk: number, items: number): number {
+  return Math.min(items, k <= leads ? k * lead : leads * lead + (k - leads) * chunk);
 }
 
 /** What the pool posts to a worker once, after which the worker only reads the control block. */
@@ -110,7 +113,8 @@ export function workerMain(host: Host, c: typeof C, notReady: number, maxFlags: 
       const chunks = Atomics.load(ctl, c.CHUNKS), chunk = Atomics.load(ctl, c.CHUNK);
       const items = Atomics.load(ctl, c.ITEMS);
       const lead = Atomics.load(ctl, c.LEAD), leads = Atomics.load(ctl, c.LEADS);
-      const start = (k: number) => (k <= leads ? k * lead : leads * lead + (k - leads) * chunk); // as chunkStart
+      // as chunkStart (this function may not call out)
+      const start = (k: number) => Math.min(items, k <= leads ? k * lead : leads * lead + (k - leads) * chunk);
       for (;;) {
         const v = Atomics.load(ctl, c.NEXT);
         const k = v & 0xffff;
@@ -119,7 +123,7 @@ export function workerMain(host: Host, c: typeof C, notReady: number, maxFlags: 
         const need = k < maxFlags ? Atomics.load(ctl, c.NEED + k) : Atomics.load(ctl, c.STEPS);
         while (Atomics.load(ctl, c.READY) < need); // the calling thread is copying: a short wait
         try {
-          run(p, start(k), Math.min(items, start(k + 1)));
+          run(p, start(k), start(k + 1));
         } catch (e) {
           if (Atomics.compareExchange(ctl, c.ERROR, 0, index + 1) === 0) {
             host.post({ type: 'error', message: `worker ${index}: ${String(e)}` });

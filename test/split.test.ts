@@ -48,7 +48,8 @@ describe('leadChunks', () => {
   const starts = (items: number, threads: number, unit = 1) => {
     const { lead, leads } = leadChunks(items, threads, unit);
     const out: number[] = [];
-    for (let k = 0; chunkStart(k, lead, leads, unit) < items; k++) out.push(chunkStart(k, lead, leads, unit));
+    const start = (k: number) => chunkStart(k, lead, leads, unit, items);
+    for (let k = 0; start(k) < items; k++) out.push(start(k));
     return out;
   };
 
@@ -77,5 +78,7 @@ describe('leadChunks', () => {
     expect(leadChunks(200, 2, 3)).toEqual({ lead: 6, leads: 31 });
     expect(starts(200, 2, 3).slice(-5)).toEqual([186, 189, 192, 195, 198]);
     expect(starts(200, 2, 3).slice(0, 2)).toEqual([0, 6]);
+    // the last claim, from 198, is cut at the item count: it ends at 200, not 201
+    expect(chunkStart(36, 6, 31, 3, 200)).toBe(200);
   });
 });
