@@ -18,8 +18,9 @@ interface Case { name: string; x: number[]; w: number[]; options: ConvTranspose2
 const cases: Case[] = [
   { name: 'depthwise k4s2p1, odd rows', x: [2, 6, 7, 8], w: [6, 1, 4, 4], options: { stride: 2, padding: 1, groups: 6 }, path: 'depthwise' },
   { name: 'depthwise k4s2p1 op1', x: [1, 3, 4, 8], w: [3, 2, 4, 4], options: { stride: 2, padding: 1, outputPadding: [0, 1], groups: 3 }, path: 'depthwise' },
-  // planes of 44 x 38 = 1,672 floats: copied out one by one as their items finish
-  { name: 'depthwise k3s2 planes over 1,024 floats', x: [2, 5, 22, 19], w: [5, 1, 3, 3], options: { stride: 2, padding: 1, outputPadding: 1, groups: 5 }, path: 'depthwise' },
+  // planes of 44 x 38 = 1,672 floats: copied out three at a time (4,096-float runs), or as their
+  // items finish where short runs are copied too
+  { name: 'depthwise k3s2 planes of 1,672 floats', x: [2, 5, 22, 19], w: [5, 1, 3, 3], options: { stride: 2, padding: 1, outputPadding: 1, groups: 5 }, path: 'depthwise' },
   { name: 'scatter forced, groups, 3 planes of 1,024 floats an item', x: [2, 4, 16, 16], w: [4, 3, 2, 2], options: { stride: 2, groups: 2 }, path: 'scatter', force: 'scatter' },
   { name: 'subconv k3s2p1op1', x: [2, 12, 9, 10], w: [12, 11, 3, 3], options: { stride: 2, padding: 1, outputPadding: 1 }, path: 'subconv' },
   { name: 'subconv k2s2 groups', x: [1, 8, 7, 9], w: [8, 6, 2, 2], options: { stride: 2, groups: 2 }, path: 'subconv' },
@@ -59,8 +60,8 @@ function streamed(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeigh
 
 /**
  * Runs a call's items first to last and, after each, copies out what the finished items completed
- * (copyDone), as the calling thread does between its chunks and before its final wait; both buffers start as NaN, so a part
- * copied out before its item wrote it stays NaN.
+ * (copyDone), as the calling thread does between its chunks and before its final wait; both
+ * buffers start as NaN, so a part copied out before its item wrote it stays NaN.
  */
 function copiedAsDone(engine: Engine, info: ConvInfo, x: Tensor, packed: PackedWeights): Float32Array {
   const call = poisoned(engine, info, x, packed);
